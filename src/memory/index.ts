@@ -1,0 +1,1 @@
+export { InMemoryDatabase, type InMemoryStoreOptions, InMemoryUserEngineStore } from './memory-store.js';

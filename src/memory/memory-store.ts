@@ -1,0 +1,244 @@
+import { StoreUnavailableError, VersionConflictError } from '../store/errors.js';
+import { copyJsonObject } from '../store/json.js';
+import { compareCodePoints, normalizeAuditQuery, normalizeOutboxQuery, normalizeRecordPage } from '../store/queries.js';
+import { assertId, assertKind, type SerializedRecord, type StoreRecord } from '../store/record.js';
+import {
+  type AppliedSchemaVersion,
+  assessReadiness,
+  type MigrationReport,
+  notReadyError,
+  planMigration,
+  SCHEMA_VERSIONS,
+  type SchemaReadiness,
+  type SchemaVersion,
+} from '../store/schema.js';
+import type {
+  AuditEntry,
+  AuditQuery,
+  OutboxMessage,
+  OutboxQuery,
+  RecordCounts,
+  RecordPage,
+  StoreTransaction,
+  UserEngineStore,
+} from '../store/store.js';
+import { type CommitBatch, UnitOfWork } from '../store/unit-of-work.js';
+
+interface StoredAudit {
+  seq: number;
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  recordKey: string | null;
+  detail: string;
+}
+
+interface StoredOutbox {
+  seq: number;
+  id: string;
+  topic: string;
+  key: string;
+  payload: string;
+  createdAt: string;
+}
+
+/**
+ * The tables an in-memory store works on. Several stores may share one
+ * database, as several processes share one Postgres database (tests use this
+ * to stand for a deploy of newer or older code against the same data).
+ */
+export class InMemoryDatabase {
+  /** Rows by kind, then id: data kept as canonical JSON text, never as live objects. */
+  readonly records = new Map<string, Map<string, SerializedRecord>>();
+  readonly audit: StoredAudit[] = [];
+  readonly outbox: StoredOutbox[] = [];
+  readonly schemaVersions: AppliedSchemaVersion[] = [];
+  nextSeq = { audit: 1, outbox: 1 };
+}
+
+export interface InMemoryStoreOptions {
+  /** The tables to work on; a new empty database by default. */
+  database?: InMemoryDatabase;
+  /** The schema versions this "code" knows; `SCHEMA_VERSIONS` by default. For tests of rolling deploys. */
+  schemaVersions?: readonly SchemaVersion[];
+  /** Commit timestamps; `() => new Date()` by default. */
+  clock?: () => Date;
+}
+
+/**
+ * A store that keeps everything in process memory, with the exact semantics
+ * of the Postgres store: schema versions, buffered unit of work, optimistic
+ * concurrency with read-set validation, serialized rows. For tests, demos and
+ * single-process tools; nothing survives the process.
+ *
+ * @example
+ * const store = new InMemoryUserEngineStore();
+ * await store.migrate();
+ */
+export class InMemoryUserEngineStore implements UserEngineStore {
+  readonly adapter = 'memory';
+  readonly #db: InMemoryDatabase;
+  readonly #versions: readonly SchemaVersion[];
+  readonly #clock: () => Date;
+  #closed = false;
+
+  constructor(options: InMemoryStoreOptions = {}) {
+    this.#db = options.database ?? new InMemoryDatabase();
+    this.#versions = options.schemaVersions ?? SCHEMA_VERSIONS;
+    this.#clock = options.clock ?? (() => new Date());
+  }
+
+  async readiness(): Promise<SchemaReadiness> {
+    this.#assertOpen();
+    return assessReadiness(this.#db.schemaVersions, this.#versions);
+  }
+
+  async migrate(): Promise<MigrationReport> {
+    this.#assertOpen();
+    const plan = planMigration(this.#db.schemaVersions, this.#versions);
+    for (const version of plan) {
+      this.#db.schemaVersions.push({ ...version });
+    }
+    return {
+      applied: plan.map((v) => v.version),
+      currentVersion: assessReadiness(this.#db.schemaVersions, this.#versions).currentVersion,
+    };
+  }
+
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    this.#assertReady();
+    const unit = new UnitOfWork(async (kind, id) => this.#read(kind, id));
+    let result: T;
+    try {
+      result = await work(unit);
+    } catch (error) {
+      unit.abandon();
+      throw error;
+    }
+    const batch = unit.finish();
+    this.#assertReady();
+    this.#apply(batch);
+    return result;
+  }
+
+  async getRecord(kind: string, id: string): Promise<StoreRecord | null> {
+    assertKind(kind);
+    assertId(id);
+    this.#assertReady();
+    return this.#read(kind, id);
+  }
+
+  async listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]> {
+    const { after, limit } = normalizeRecordPage(kind, page);
+    this.#assertReady();
+    const rows = this.#db.records.get(kind);
+    if (rows === undefined) return [];
+    const ids = [...rows.keys()].filter((id) => after === null || compareCodePoints(id, after) > 0);
+    ids.sort(compareCodePoints);
+    return ids.slice(0, limit).map((id) => toRecord(rows.get(id) as SerializedRecord));
+  }
+
+  async readAudit(query?: AuditQuery): Promise<AuditEntry[]> {
+    const q = normalizeAuditQuery(query);
+    this.#assertReady();
+    const out: AuditEntry[] = [];
+    for (const row of this.#db.audit) {
+      if (row.seq <= q.afterSeq || (q.recordKey !== null && row.recordKey !== q.recordKey)) continue;
+      out.push({ ...row, detail: copyJsonObject(row.detail) });
+      if (out.length === q.limit) break;
+    }
+    return out;
+  }
+
+  async pendingOutbox(query?: OutboxQuery): Promise<OutboxMessage[]> {
+    const q = normalizeOutboxQuery(query);
+    this.#assertReady();
+    const out: OutboxMessage[] = [];
+    for (const row of this.#db.outbox) {
+      if (row.seq <= q.afterSeq) continue;
+      out.push({ ...row, payload: copyJsonObject(row.payload) });
+      if (out.length === q.limit) break;
+    }
+    return out;
+  }
+
+  async recordCounts(): Promise<RecordCounts> {
+    this.#assertReady();
+    const records: Record<string, number> = {};
+    for (const kind of [...this.#db.records.keys()].sort()) {
+      const size = this.#db.records.get(kind)?.size ?? 0;
+      if (size > 0) records[kind] = size;
+    }
+    return { records, audit: this.#db.audit.length, outboxPending: this.#db.outbox.length };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #read(kind: string, id: string): StoreRecord | null {
+    this.#assertOpen();
+    const row = this.#db.records.get(kind)?.get(id);
+    return row === undefined ? null : toRecord(row);
+  }
+
+  /** Checks everything, then writes everything, with no await in between: atomic by construction. */
+  #apply(batch: CommitBatch): void {
+    for (const check of batch.checks) {
+      const found = this.#db.records.get(check.kind)?.get(check.id)?.version ?? 0;
+      if (found !== check.version) throw conflict(check.key, check.version, found);
+    }
+    for (const write of batch.writes) {
+      const found = this.#db.records.get(write.kind)?.get(write.id)?.version ?? 0;
+      if (found !== write.expectedVersion) throw conflict(write.key, write.expectedVersion, found);
+    }
+    const at = this.#clock().toISOString();
+    for (const write of batch.writes) {
+      let rows = this.#db.records.get(write.kind);
+      if (write.data === null) {
+        rows?.delete(write.id);
+        if (rows?.size === 0) this.#db.records.delete(write.kind);
+        continue;
+      }
+      if (rows === undefined) {
+        rows = new Map();
+        this.#db.records.set(write.kind, rows);
+      }
+      const previous = rows.get(write.id);
+      rows.set(write.id, {
+        kind: write.kind,
+        id: write.id,
+        key: write.key,
+        version: write.version,
+        data: write.data,
+        createdAt: write.keepCreatedAt && previous !== undefined ? previous.createdAt : at,
+        updatedAt: at,
+      });
+    }
+    for (const entry of batch.audit) {
+      this.#db.audit.push({ seq: this.#db.nextSeq.audit++, at, ...entry });
+    }
+    for (const message of batch.outbox) {
+      this.#db.outbox.push({ seq: this.#db.nextSeq.outbox++, createdAt: at, ...message });
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError('the in-memory store is closed');
+  }
+
+  #assertReady(): void {
+    this.#assertOpen();
+    const readiness = assessReadiness(this.#db.schemaVersions, this.#versions);
+    if (!readiness.ready) throw notReadyError(readiness);
+  }
+}
+
+function toRecord(row: SerializedRecord): StoreRecord {
+  return { ...row, data: copyJsonObject(row.data) };
+}
+
+function conflict(key: string, expected: number, found: number): VersionConflictError {
+  return new VersionConflictError(key, `version conflict on ${key}: expected ${expected}, found ${found}`);
+}

@@ -1,0 +1,106 @@
+/**
+ * Every error the library raises on purpose is a `UserEngineError` with a
+ * stable `code`. Callers branch on the code, never on the message or class
+ * identity: `UserEngineError.is(err, 'email_taken')` works even when two
+ * copies of the library are loaded (a bundler duplicate, a linked package).
+ *
+ * @example
+ * try { await engine.registerUser(ctx, { email }) }
+ * catch (err) { if (UserEngineError.is(err, 'email_taken')) return conflict() }
+ */
+export type UserEngineErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'email_taken'
+  | 'handle_taken'
+  | 'identity_taken'
+  | 'version_conflict'
+  | 'invalid_state'
+  | 'schema_not_ready'
+  | 'store_unavailable';
+
+const ERROR_CODES: ReadonlySet<string> = new Set<UserEngineErrorCode>([
+  'invalid_input',
+  'not_found',
+  'email_taken',
+  'handle_taken',
+  'identity_taken',
+  'version_conflict',
+  'invalid_state',
+  'schema_not_ready',
+  'store_unavailable',
+]);
+
+/** Marks our errors by a registered symbol so the check survives duplicate library copies. */
+const BRAND = Symbol.for('user-engine.error');
+
+export class UserEngineError extends Error {
+  readonly code: UserEngineErrorCode;
+  readonly [BRAND] = true;
+
+  constructor(code: UserEngineErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /** True when `err` is a user-engine error (from any copy of the library), optionally with `code`. */
+  static is<C extends UserEngineErrorCode>(err: unknown, code?: C): err is UserEngineError & { code: C } {
+    if (typeof err !== 'object' || err === null) return false;
+    const candidate = err as { [BRAND]?: unknown; code?: unknown };
+    if (candidate[BRAND] !== true || typeof candidate.code !== 'string') return false;
+    if (!ERROR_CODES.has(candidate.code)) return false;
+    return code === undefined || candidate.code === code;
+  }
+}
+
+/** Bad input. Raised before any store is touched; `field` names the offending input. */
+export class ValidationError extends UserEngineError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('invalid_input', `${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+export class NotFoundError extends UserEngineError {
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+
+/** Raised when a uniqueness rule (email, handle, identity) is already held by another user. */
+export class UniquenessError extends UserEngineError {
+  constructor(code: 'email_taken' | 'handle_taken' | 'identity_taken', message: string) {
+    super(code, message);
+  }
+}
+
+/** A record changed since it was read, or a write's expected version did not hold. */
+export class VersionConflictError extends UserEngineError {
+  /** The record key that conflicted, when the store knows it. */
+  readonly key: string | null;
+  constructor(key: string | null, message?: string, options?: { cause?: unknown }) {
+    super('version_conflict', message ?? (key === null ? 'version conflict' : `version conflict on ${key}`), options);
+    this.key = key;
+  }
+}
+
+export class InvalidStateError extends UserEngineError {
+  constructor(message: string) {
+    super('invalid_state', message);
+  }
+}
+
+export class SchemaNotReadyError extends UserEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('schema_not_ready', message, options);
+  }
+}
+
+/** The store cannot be reached (connection lost, closed store). The driver error is the `cause`. */
+export class StoreUnavailableError extends UserEngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('store_unavailable', message, options);
+  }
+}

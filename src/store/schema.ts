@@ -1,0 +1,126 @@
+import { SchemaNotReadyError } from './errors.js';
+
+/**
+ * One version of the storage schema, shared by every store. The checksum is
+ * the SHA-256 of the Postgres migration text for that version (with the
+ * schema name as a placeholder); a unit test keeps the two in step, and the
+ * in-memory store records the same checksums so readiness reads alike on both.
+ */
+export interface SchemaVersion {
+  readonly version: number;
+  readonly name: string;
+  readonly checksum: string;
+  /**
+   * A breaking version changes something older code relies on. A database
+   * that has applied a breaking version newer than the running code is not
+   * ready for that code (a rollback after a breaking migration).
+   */
+  readonly breaking: boolean;
+}
+
+/** A version row as a store records it once applied. */
+export interface AppliedSchemaVersion {
+  version: number;
+  name: string;
+  checksum: string;
+  breaking: boolean;
+}
+
+export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
+  Object.freeze({
+    version: 1,
+    name: 'initial tables',
+    checksum: 'sha256:ae0b3e4c1ca93e20d2a6e9ee3b3c1b8e99e3e0d6c5b9ab52e1bdf1d3c4c5e6a7',
+    breaking: true,
+  }),
+  Object.freeze({
+    version: 2,
+    name: 'one-statement commit function',
+    checksum: 'sha256:0000000000000000000000000000000000000000000000000000000000000000',
+    breaking: false,
+  }),
+]);
+
+export const LATEST_SCHEMA_VERSION: number = SCHEMA_VERSIONS[SCHEMA_VERSIONS.length - 1]?.version ?? 0;
+
+export interface SchemaReadiness {
+  ready: boolean;
+  /** Highest version the store has applied; 0 for a new store. */
+  currentVersion: number;
+  /** `LATEST_SCHEMA_VERSION` of the running code. */
+  latestVersion: number;
+  /** Versions this code knows that the store has not applied, ascending. */
+  pending: number[];
+  /** Why the store is not usable even after `migrate()`; empty when fine. */
+  problems: string[];
+}
+
+export interface MigrationReport {
+  /** Versions this call applied, ascending; empty when there was nothing to do. */
+  applied: number[];
+  currentVersion: number;
+}
+
+/**
+ * Compares what a store has applied with what the code knows. Pure, so every
+ * store reports readiness by the same rules.
+ */
+export function assessReadiness(
+  applied: readonly AppliedSchemaVersion[],
+  known: readonly SchemaVersion[] = SCHEMA_VERSIONS,
+): SchemaReadiness {
+  const latestVersion = known[known.length - 1]?.version ?? 0;
+  const appliedByVersion = new Map(applied.map((row) => [row.version, row]));
+  const currentVersion = applied.reduce((max, row) => Math.max(max, row.version), 0);
+  const problems: string[] = [];
+  const pending: number[] = [];
+  for (const version of known) {
+    const row = appliedByVersion.get(version.version);
+    if (row === undefined) pending.push(version.version);
+    else if (row.checksum !== version.checksum) {
+      problems.push(
+        `schema version ${version.version} (${version.name}) has checksum ${row.checksum} in the store, but this code expects ${version.checksum}: the applied schema was changed by hand or by a different build`,
+      );
+    }
+  }
+  const knownVersions = new Set(known.map((v) => v.version));
+  for (const row of [...applied].sort((a, b) => a.version - b.version)) {
+    if (knownVersions.has(row.version)) continue;
+    if (row.version < latestVersion) {
+      problems.push(`schema version ${row.version} (${row.name}) is applied in the store but unknown to this code`);
+    } else if (row.breaking) {
+      problems.push(
+        `the store is at schema version ${currentVersion}, newer than this code (latest ${latestVersion}), and version ${row.version} (${row.name}) is breaking: deploy code that knows it; migrate() will not touch this store`,
+      );
+    }
+  }
+  if (pending.length > 0 && currentVersion > latestVersion) {
+    problems.push(`the store skipped schema versions ${pending.join(', ')} that this code expects`);
+  }
+  return { ready: pending.length === 0 && problems.length === 0, currentVersion, latestVersion, pending, problems };
+}
+
+/**
+ * The versions `migrate()` should apply, or a `SchemaNotReadyError` when the
+ * store is in a state migrating cannot fix (checksum drift, newer breaking versions).
+ */
+export function planMigration(
+  applied: readonly AppliedSchemaVersion[],
+  known: readonly SchemaVersion[] = SCHEMA_VERSIONS,
+): SchemaVersion[] {
+  const readiness = assessReadiness(applied, known);
+  if (readiness.problems.length > 0) {
+    throw new SchemaNotReadyError(`cannot migrate: ${readiness.problems.join('; ')}`);
+  }
+  return known.filter((v) => readiness.pending.includes(v.version));
+}
+
+/** The error a data call raises on a store that is not ready. */
+export function notReadyError(readiness: SchemaReadiness): SchemaNotReadyError {
+  if (readiness.problems.length > 0) {
+    return new SchemaNotReadyError(`store schema is not usable: ${readiness.problems.join('; ')}`);
+  }
+  return new SchemaNotReadyError(
+    `store schema is at version ${readiness.currentVersion}, this code needs ${readiness.latestVersion} (pending: ${readiness.pending.join(', ')}); run migrate()`,
+  );
+}

@@ -1,0 +1,122 @@
+import type { JsonObject } from './json.js';
+import type { StoreRecord } from './record.js';
+import type { MigrationReport, SchemaReadiness } from './schema.js';
+
+/**
+ * The storage contract every store implements. The engine talks only to
+ * this; `InMemoryUserEngineStore` and `PostgresUserEngineStore` implement it,
+ * and the conformance harness in `user-engine/testing` proves they agree.
+ *
+ * @example
+ * const store: UserEngineStore = new InMemoryUserEngineStore();
+ * await store.migrate();
+ * await store.transaction(async (tx) => {
+ *   const current = await tx.get('note', 'n1');
+ *   tx.put({ kind: 'note', id: 'n1', data: { text: 'hi' }, expectedVersion: current?.version ?? 0 });
+ *   tx.appendAudit({ actor: 'admin', action: 'note.written', recordKey: 'note:n1', detail: {} });
+ * });
+ */
+export interface UserEngineStore {
+  /** `'memory'`, `'postgres'`, or a third-party store's name. */
+  readonly adapter: string;
+  /** Where the store's schema stands against the running code. Never throws for a not-ready schema. */
+  readiness(): Promise<SchemaReadiness>;
+  /** Applies pending schema versions; idempotent; refuses a store newer than the code with breaking changes. */
+  migrate(): Promise<MigrationReport>;
+  /**
+   * Runs `work` as one unit: reads are immediate, writes are buffered and
+   * applied atomically when `work` resolves, with optimistic concurrency on
+   * every record written and every record read. If `work` throws, nothing is
+   * applied and the error comes out unchanged.
+   */
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  getRecord(kind: string, id: string): Promise<StoreRecord | null>;
+  /** Records of one kind by `id` ascending (code point order), keyset-paged after `after`. */
+  listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]>;
+  readAudit(query?: AuditQuery): Promise<AuditEntry[]>;
+  pendingOutbox(query?: OutboxQuery): Promise<OutboxMessage[]>;
+  /** Numbers only: no keys, ids or data. */
+  recordCounts(): Promise<RecordCounts>;
+  /** Releases only what the store itself opened; later calls fail with `store_unavailable`. */
+  close(): Promise<void>;
+}
+
+export interface StoreTransaction {
+  /** Reads a record, seeing this transaction's own buffered writes. */
+  get(kind: string, id: string): Promise<StoreRecord | null>;
+  /** Buffers a create (`expectedVersion: 0`) or an update of the record at `expectedVersion`. */
+  put(write: RecordWrite): void;
+  /** Buffers a delete of the record at `expectedVersion`. */
+  delete(kind: string, id: string, expectedVersion: number): void;
+  appendAudit(entry: AuditAppend): void;
+  enqueueOutbox(message: OutboxEnqueue): void;
+}
+
+export interface RecordWrite {
+  kind: string;
+  id: string;
+  data: JsonObject;
+  /** 0 = the record must not exist yet. */
+  expectedVersion: number;
+}
+
+export interface AuditAppend {
+  actor: string;
+  /** `/^[a-z][a-z0-9_.-]{0,63}$/`, e.g. `user.registered`. */
+  action: string;
+  recordKey: string | null;
+  detail: JsonObject;
+}
+
+export interface OutboxEnqueue {
+  /** `/^[a-z][a-z0-9_.-]{0,63}$/`, e.g. `user.registered`. */
+  topic: string;
+  /** Partition / aggregate key, e.g. the user id. */
+  key: string;
+  payload: JsonObject;
+}
+
+export interface RecordPage {
+  after?: string;
+  /** 1..1000, default 100. */
+  limit?: number;
+}
+
+export interface AuditQuery {
+  afterSeq?: number;
+  /** 1..1000, default 100. */
+  limit?: number;
+  recordKey?: string;
+}
+
+export interface OutboxQuery {
+  afterSeq?: number;
+  /** 1..1000, default 100. */
+  limit?: number;
+}
+
+export interface AuditEntry {
+  seq: number;
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  recordKey: string | null;
+  detail: JsonObject;
+}
+
+export interface OutboxMessage {
+  seq: number;
+  id: string;
+  topic: string;
+  key: string;
+  payload: JsonObject;
+  createdAt: string;
+}
+
+export interface RecordCounts {
+  /** Records per kind, keys sorted, kinds with no records omitted. */
+  records: Record<string, number>;
+  audit: number;
+  outboxPending: number;
+}
