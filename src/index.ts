@@ -1,5 +1,6 @@
 // The `user-engine` entry point: re-exports only.
 
+export * from './engine/index.js';
 export * from './memory/index.js';
 export * from './store/errors.js';
 export {

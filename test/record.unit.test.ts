@@ -1,17 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { JsonObject, StoreRecord } from '../src/index.js';
 import {
-  MAX_JSON_DEPTH,
-  ValidationError,
   canonicalJson,
   canonicalJsonObject,
   deserializeRecord,
+  MAX_JSON_DEPTH,
   normalizeInteger,
   normalizeTimestamp,
   recordKey,
   serializeRecord,
+  ValidationError,
 } from '../src/index.js';
-import type { JsonObject, StoreRecord } from '../src/index.js';
 
 /** JSON text every store can hold exactly: no NUL, no lone surrogates. */
 const storableString = fc.string({ unit: 'grapheme', maxLength: 20 }).filter((s) => !s.includes('\u0000'));
@@ -35,7 +35,13 @@ function shuffledCopy(value: unknown, random: () => number): unknown {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value).sort(() => random() - 0.5);
     const out: Record<string, unknown> = {};
-    for (const [k, v] of entries) Object.defineProperty(out, k, { value: shuffledCopy(v, random), enumerable: true, writable: true, configurable: true });
+    for (const [k, v] of entries)
+      Object.defineProperty(out, k, {
+        value: shuffledCopy(v, random),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   }
   return value;
@@ -104,9 +110,11 @@ describe('records and serialization', () => {
       fc.constant(new Set([1])),
       fc.constant(() => 1),
       fc.constant(Symbol('x')),
-      fc.constant(new (class Point {
-        x = 1;
-      })()),
+      fc.constant(
+        new (class Point {
+          x = 1;
+        })(),
+      ),
       fc.constant('\u0000'),
       fc.constant('a\uD800b'),
       fc.constant('\uDC00'),
@@ -166,8 +174,8 @@ describe('records and serialization', () => {
   });
 
   it('a malformed row from a store is a store fault (store_unavailable), not invalid input', () => {
-    expect(() => deserializeRecord({ kind: 'note', id: 'n', version: 1, data: '[1]', created_at: 'x', updated_at: 'x' })).toThrow(
-      expect.objectContaining({ code: 'store_unavailable' }),
-    );
+    expect(() =>
+      deserializeRecord({ kind: 'note', id: 'n', version: 1, data: '[1]', created_at: 'x', updated_at: 'x' }),
+    ).toThrow(expect.objectContaining({ code: 'store_unavailable' }));
   });
 });

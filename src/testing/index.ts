@@ -1,4 +1,5 @@
 // The `user-engine/testing` entry point: the shared suites every store runs.
 
 export { conformanceCases, HOSTILE_TEXTS, runStoreConformance } from './conformance.js';
+export { dumpStore, type EngineScenarioContext, engineScenarios, runEngineScenarios } from './engine-scenarios.js';
 export * from './harness.js';

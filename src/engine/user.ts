@@ -1,0 +1,73 @@
+import type { JsonObject } from '../store/json.js';
+
+export type UserStatus = 'active' | 'suspended' | 'erased';
+
+export interface LinkedIdentity {
+  provider: string;
+  subject: string;
+}
+
+/** A user as the engine returns it. Every command returns the user as it stands after the command. */
+export interface User {
+  id: string;
+  version: number;
+  status: UserStatus;
+  email: string | null;
+  handle: string | null;
+  displayName: string | null;
+  locale: string | null;
+  roles: string[];
+  identities: LinkedIdentity[];
+  attributes: JsonObject;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Record kinds the engine writes. Index records are keyed by the unique value itself. */
+export const USER_KIND = 'user';
+export const EMAIL_INDEX_KIND = 'user-email';
+export const HANDLE_INDEX_KIND = 'user-handle';
+export const IDENTITY_INDEX_KIND = 'user-identity';
+
+/** What a `user` record holds. The only place personal data lives. */
+export interface UserData {
+  status: UserStatus;
+  email: string | null;
+  handle: string | null;
+  displayName: string | null;
+  locale: string | null;
+  roles: string[];
+  identities: LinkedIdentity[];
+  attributes: JsonObject;
+  /** Why the user is suspended; null unless suspended. */
+  suspendedReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An index record: the unique value is its id, the owner is here. */
+export interface IndexData {
+  userId: string;
+}
+
+export function identityIndexId(identity: LinkedIdentity): string {
+  // Providers cannot contain ':', so the first colon splits provider from subject.
+  return `${identity.provider}:${identity.subject}`;
+}
+
+export function toUser(id: string, version: number, data: UserData): User {
+  return {
+    id,
+    version,
+    status: data.status,
+    email: data.email,
+    handle: data.handle,
+    displayName: data.displayName,
+    locale: data.locale,
+    roles: [...data.roles],
+    identities: data.identities.map((i) => ({ ...i })),
+    attributes: data.attributes,
+    createdAt: data.createdAt,
+    updatedAt: data.updatedAt,
+  };
+}

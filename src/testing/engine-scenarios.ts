@@ -1,0 +1,528 @@
+import assert from 'node:assert/strict';
+import { UserEngine } from '../engine/engine.js';
+import type { User } from '../engine/user.js';
+import { UserEngineError } from '../store/errors.js';
+import type { JsonObject } from '../store/json.js';
+import type { UserEngineStore } from '../store/store.js';
+import { registerSuite, type StoreFactory, type SuiteCase, type SuiteOptions, type TestRunner } from './harness.js';
+
+export interface EngineScenarioContext {
+  engine: UserEngine;
+  store: UserEngineStore;
+}
+
+type Scenario = SuiteCase<EngineScenarioContext>;
+
+const admin = { actor: 'admin:1' };
+
+async function rejectsWith(promise: Promise<unknown>, code: string, label = ''): Promise<UserEngineError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(UserEngineError.is(error), `${label} expected ${code}, got ${String(error)}`);
+    assert.equal(error.code, code, `${label} expected ${code}, got ${error.code}: ${error.message}`);
+    return error;
+  }
+  assert.fail(`${label} expected rejection with ${code}`);
+}
+
+/** Everything the store holds, as one JSON text: for "nothing changed" and "no personal data left" checks. */
+export async function dumpStore(store: UserEngineStore): Promise<string> {
+  const counts = await store.recordCounts();
+  const records: unknown[] = [];
+  for (const kind of Object.keys(counts.records)) {
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listRecords(kind, after === undefined ? { limit: 1000 } : { after, limit: 1000 });
+      records.push(...page);
+      if (page.length < 1000) break;
+      after = page[page.length - 1]?.id;
+    }
+  }
+  const audit: unknown[] = [];
+  const outbox: unknown[] = [];
+  for (let seq = 0; ; ) {
+    const page = await store.readAudit({ afterSeq: seq, limit: 1000 });
+    audit.push(...page);
+    if (page.length < 1000) break;
+    seq = page[page.length - 1]?.seq ?? seq;
+  }
+  for (let seq = 0; ; ) {
+    const page = await store.pendingOutbox({ afterSeq: seq, limit: 1000 });
+    outbox.push(...page);
+    if (page.length < 1000) break;
+    seq = page[page.length - 1]?.seq ?? seq;
+  }
+  return JSON.stringify({ counts, records, audit, outbox });
+}
+
+async function register(
+  engine: UserEngine,
+  email: string,
+  extra: Partial<Parameters<UserEngine['registerUser']>[1]> = {},
+) {
+  return engine.registerUser(admin, { email, ...extra });
+}
+
+const personal = {
+  email: 'Grace.Hopper@Example.org',
+  handle: 'amazing_grace',
+  displayName: 'Grace Brewster Hopper',
+  locale: 'en-US',
+  attributes: { favouriteShip: 'USS Hopper', nested: { birthplace: 'New York City' } } as JsonObject,
+  subject: 'github-subject-8675309',
+  reason: 'suspicious login from Cobol Island',
+};
+
+export const engineScenarios: readonly Scenario[] = [
+  {
+    name: 'the full lifecycle: register, update, change email and handle, link, grant, suspend, reactivate, unlink, revoke, erase',
+    async run({ engine }) {
+      let user = await engine.registerUser(
+        { actor: 'signup' },
+        {
+          email: ' Ada@Example.com ',
+          handle: 'Ada_L',
+          displayName: 'Ada',
+          locale: 'en-gb',
+          attributes: { plan: 'pro' },
+        },
+      );
+      assert.equal(user.version, 1);
+      assert.equal(user.status, 'active');
+      assert.equal(user.email, 'Ada@Example.com', 'email kept as given, trimmed');
+      assert.equal(user.handle, 'ada_l', 'handle stored lower-case');
+      assert.equal(user.locale, 'en-GB', 'locale canonicalized');
+      assert.match(user.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'UUIDv7 id');
+      assert.deepEqual(await engine.getUser(user.id), user);
+      user = await engine.updateProfile(admin, user.id, { displayName: 'Ada Lovelace', attributes: { plan: 'team' } });
+      assert.equal(user.version, 2);
+      assert.equal(user.displayName, 'Ada Lovelace');
+      assert.equal(user.locale, 'en-GB');
+      user = await engine.changeEmail(admin, user.id, 'ada@lovelace.dev');
+      user = await engine.changeHandle(admin, user.id, 'countess');
+      user = await engine.linkIdentity(admin, user.id, { provider: 'github', subject: '42' });
+      user = await engine.grantRole(admin, user.id, 'editor');
+      user = await engine.suspendUser(admin, user.id, { reason: 'chargeback' });
+      assert.equal(user.status, 'suspended');
+      user = await engine.reactivateUser(admin, user.id);
+      assert.equal(user.status, 'active');
+      user = await engine.unlinkIdentity(admin, user.id, { provider: 'github', subject: '42' });
+      user = await engine.revokeRole(admin, user.id, 'editor');
+      assert.equal(user.version, 10);
+      user = await engine.eraseUser(admin, user.id);
+      assert.equal(user.version, 11);
+      assert.deepEqual(
+        { ...user, createdAt: '', updatedAt: '' },
+        {
+          id: user.id,
+          version: 11,
+          status: 'erased',
+          email: null,
+          handle: null,
+          displayName: null,
+          locale: null,
+          roles: [],
+          identities: [],
+          attributes: {},
+          createdAt: '',
+          updatedAt: '',
+        },
+      );
+      assert.deepEqual(await engine.getUser(user.id), user, 'the tombstone reads back');
+    },
+  },
+  {
+    name: 'every command writes one audit entry and one outbox event, with the right action and topic, in order',
+    async run({ engine, store }) {
+      const u = await register(engine, 'order@example.com', { handle: 'order' });
+      await engine.updateProfile(admin, u.id, { locale: 'fr' });
+      await engine.changeEmail(admin, u.id, 'order2@example.com');
+      await engine.changeHandle(admin, u.id, null);
+      await engine.linkIdentity(admin, u.id, { provider: 'google', subject: 'g1' });
+      await engine.unlinkIdentity(admin, u.id, { provider: 'google', subject: 'g1' });
+      await engine.grantRole(admin, u.id, 'viewer');
+      await engine.revokeRole(admin, u.id, 'viewer');
+      await engine.suspendUser(admin, u.id, { reason: 'r' });
+      await engine.reactivateUser(admin, u.id);
+      await engine.eraseUser({ actor: 'dpo' }, u.id);
+      const expected = [
+        'user.registered',
+        'user.profile_updated',
+        'user.email_changed',
+        'user.handle_changed',
+        'user.identity_linked',
+        'user.identity_unlinked',
+        'user.role_granted',
+        'user.role_revoked',
+        'user.suspended',
+        'user.reactivated',
+        'user.erased',
+      ];
+      const audit = await store.readAudit();
+      const outbox = await store.pendingOutbox();
+      assert.deepEqual(
+        audit.map((e) => e.action),
+        expected,
+      );
+      assert.deepEqual(
+        outbox.map((m) => m.topic),
+        expected,
+      );
+      audit.forEach((entry, i) => {
+        assert.equal(entry.recordKey, `user:${u.id}`);
+        assert.equal(entry.detail.userId, u.id);
+        assert.equal(entry.detail.version, i + 1);
+        assert.ok(Array.isArray(entry.detail.fields));
+      });
+      assert.equal(audit[0]?.actor, 'admin:1');
+      assert.equal(audit[10]?.actor, 'dpo');
+      assert.deepEqual(audit[1]?.detail.fields, ['locale']);
+      for (const m of outbox) assert.equal(m.key, u.id);
+      const counts = await store.recordCounts();
+      assert.equal(counts.audit, 11);
+      assert.equal(counts.outboxPending, 11);
+    },
+  },
+  {
+    name: 'email is unique case-insensitively and after Unicode normalization; the record keeps what was given',
+    async run({ engine }) {
+      const u = await register(engine, '  Ada@Example.COM');
+      assert.equal(u.email, 'Ada@Example.COM');
+      assert.equal((await engine.findUserByEmail('ada@example.com'))?.id, u.id);
+      assert.equal((await engine.findUserByEmail(' ADA@EXAMPLE.com '))?.id, u.id);
+      await rejectsWith(register(engine, 'ada@example.com'), 'email_taken');
+      await rejectsWith(register(engine, 'ADA@EXAMPLE.COM'), 'email_taken');
+      await register(engine, 'jos\u00e9@example.com');
+      await rejectsWith(register(engine, 'jose\u0301@example.com'), 'email_taken', 'decomposed é');
+      await rejectsWith(register(engine, 'JOS\u00c9@example.com'), 'email_taken', 'upper-case É');
+      assert.equal(await engine.findUserByEmail('nobody@example.com'), null);
+    },
+  },
+  {
+    name: 'concurrent registrations of one email: exactly one wins, the rest are email_taken, no orphan records',
+    async run({ engine, store }) {
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => register(engine, i % 2 ? 'race@example.com' : 'RACE@example.com')),
+      );
+      const won = attempts.filter((a) => a.status === 'fulfilled');
+      assert.equal(won.length, 1);
+      for (const a of attempts) {
+        if (a.status === 'rejected') assert.ok(UserEngineError.is(a.reason, 'email_taken'), String(a.reason));
+      }
+      assert.deepEqual(await store.recordCounts(), {
+        records: { user: 1, 'user-email': 1 },
+        audit: 1,
+        outboxPending: 1,
+      });
+    },
+  },
+  {
+    name: 'concurrent handle claims and identity links: exactly one wins each, with distinct error codes',
+    async run({ engine, store }) {
+      const handles = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, i) => register(engine, `h${i}@example.com`, { handle: 'popular' })),
+      );
+      assert.equal(handles.filter((a) => a.status === 'fulfilled').length, 1);
+      for (const a of handles) if (a.status === 'rejected') assert.ok(UserEngineError.is(a.reason, 'handle_taken'));
+      const users = await Promise.all([1, 2, 3, 4].map((i) => register(engine, `i${i}@example.com`)));
+      const links = await Promise.allSettled(
+        users.map((u) => engine.linkIdentity(admin, u.id, { provider: 'github', subject: 'same' })),
+      );
+      assert.equal(links.filter((a) => a.status === 'fulfilled').length, 1);
+      for (const a of links) if (a.status === 'rejected') assert.ok(UserEngineError.is(a.reason, 'identity_taken'));
+      const counts = await store.recordCounts();
+      assert.equal(counts.records['user-handle'], 1);
+      assert.equal(counts.records['user-identity'], 1);
+      assert.equal(counts.audit, 1 + 4 + 1);
+    },
+  },
+  {
+    name: 'concurrent role grants on one user all land (retry on conflict, no lost update)',
+    async run({ engine, store }) {
+      const u = await register(engine, 'busy@example.com');
+      const roles = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+      await Promise.all(roles.map((role) => engine.grantRole(admin, u.id, `role-${role}`)));
+      const after = await engine.getUser(u.id);
+      assert.deepEqual(
+        after?.roles,
+        roles.map((r) => `role-${r}`),
+      );
+      assert.equal(after?.version, 1 + roles.length);
+      assert.equal((await store.recordCounts()).audit, 1 + roles.length);
+    },
+  },
+  {
+    name: "a caller's stale expectedVersion is a version_conflict that writes nothing; the current one works",
+    async run({ engine, store }) {
+      const u = await register(engine, 'occ@example.com');
+      await engine.updateProfile(admin, u.id, { displayName: 'One' });
+      const before = await dumpStore(store);
+      const error = await rejectsWith(
+        engine.updateProfile({ actor: 'editor', expectedVersion: 1 }, u.id, { displayName: 'Stale' }),
+        'version_conflict',
+      );
+      assert.match(error.message, /version 2/);
+      await rejectsWith(engine.grantRole({ actor: 'x', expectedVersion: 5 }, u.id, 'r'), 'version_conflict');
+      assert.equal(await dumpStore(store), before);
+      const ok = await engine.updateProfile({ actor: 'editor', expectedVersion: 2 }, u.id, { displayName: 'Fresh' });
+      assert.equal(ok.version, 3);
+    },
+  },
+  {
+    name: 'email, handle and identity are released on change and unlink, and can be taken by another user',
+    async run({ engine }) {
+      const a = await register(engine, 'first@example.com', { handle: 'first' });
+      await engine.linkIdentity(admin, a.id, { provider: 'gitlab', subject: 's1' });
+      await engine.changeEmail(admin, a.id, 'moved@example.com');
+      await engine.changeHandle(admin, a.id, 'moved');
+      await engine.unlinkIdentity(admin, a.id, { provider: 'gitlab', subject: 's1' });
+      assert.equal(await engine.findUserByEmail('first@example.com'), null);
+      assert.equal(await engine.findUserByHandle('first'), null);
+      assert.equal(await engine.findUserByIdentity('gitlab', 's1'), null);
+      const b = await register(engine, 'FIRST@example.com', { handle: 'FIRST' });
+      await engine.linkIdentity(admin, b.id, { provider: 'gitlab', subject: 's1' });
+      assert.equal((await engine.findUserByEmail('first@example.com'))?.id, b.id);
+      assert.equal((await engine.findUserByHandle('First'))?.id, b.id);
+      assert.equal((await engine.findUserByIdentity('gitlab', 's1'))?.id, b.id);
+      assert.equal((await engine.findUserByEmail('moved@example.com'))?.id, a.id);
+      // Changing only the case of one's own email keeps the claim and the new spelling.
+      const same = await engine.changeEmail(admin, b.id, 'First@Example.com');
+      assert.equal(same.email, 'First@Example.com');
+      await rejectsWith(engine.changeEmail(admin, a.id, 'first@EXAMPLE.com'), 'email_taken');
+      await rejectsWith(engine.changeHandle(admin, a.id, 'first'), 'handle_taken');
+      await rejectsWith(engine.linkIdentity(admin, a.id, { provider: 'gitlab', subject: 's1' }), 'identity_taken');
+    },
+  },
+  {
+    name: 'erasure releases email, handle and identities for reuse and leaves no personal data anywhere in the store',
+    async run({ engine, store }) {
+      const u = await engine.registerUser(admin, {
+        email: personal.email,
+        handle: personal.handle,
+        displayName: personal.displayName,
+        locale: personal.locale,
+        attributes: personal.attributes,
+      });
+      await engine.linkIdentity(admin, u.id, { provider: 'github', subject: personal.subject });
+      await engine.suspendUser(admin, u.id, { reason: personal.reason });
+      await engine.updateProfile(admin, u.id, { attributes: { ...personal.attributes, more: 'Arlington Cemetery' } });
+      const other = await register(engine, 'bystander@example.com');
+      const beforeErase = await dumpStore(store);
+      assert.ok(
+        beforeErase.toLowerCase().includes(personal.email.toLowerCase()),
+        'sanity: the dump sees personal data',
+      );
+      await engine.eraseUser({ actor: 'dpo' }, u.id);
+      const dump = await dumpStore(store);
+      for (const value of [
+        personal.email,
+        personal.email.toLowerCase(),
+        personal.handle,
+        personal.displayName,
+        'USS Hopper',
+        'New York City',
+        'Arlington Cemetery',
+        personal.subject,
+        personal.reason,
+      ]) {
+        assert.ok(!dump.includes(value), `erased value ${JSON.stringify(value)} is still in the store`);
+      }
+      assert.ok(dump.includes(u.id), 'the tombstone and the audit trail keep the id');
+      assert.equal((await engine.getUser(u.id))?.status, 'erased');
+      assert.equal((await engine.getUser(other.id))?.email, 'bystander@example.com');
+      const reuse = await engine.registerUser(admin, { email: personal.email, handle: personal.handle });
+      await engine.linkIdentity(admin, reuse.id, { provider: 'github', subject: personal.subject });
+      assert.equal((await engine.findUserByEmail(personal.email))?.id, reuse.id);
+    },
+  },
+  {
+    name: 'state rules: suspended users accept all but suspend; active users cannot be reactivated; erased accept none',
+    async run({ engine, store }) {
+      const u = await register(engine, 'state@example.com');
+      await rejectsWith(engine.reactivateUser(admin, u.id), 'invalid_state', 'reactivate active');
+      await engine.suspendUser(admin, u.id, { reason: 'spam' });
+      await rejectsWith(engine.suspendUser(admin, u.id, { reason: 'again' }), 'invalid_state', 'suspend suspended');
+      await engine.updateProfile(admin, u.id, { displayName: 'Still editable' });
+      await engine.grantRole(admin, u.id, 'r1');
+      await engine.changeHandle(admin, u.id, 'suspended_one');
+      assert.equal((await engine.getUser(u.id))?.status, 'suspended');
+      await engine.eraseUser(admin, u.id);
+      const before = await dumpStore(store);
+      const id = u.id;
+      const commands: [string, () => Promise<unknown>][] = [
+        ['updateProfile', () => engine.updateProfile(admin, id, { displayName: 'x' })],
+        ['changeEmail', () => engine.changeEmail(admin, id, 'new@example.com')],
+        ['changeHandle', () => engine.changeHandle(admin, id, 'newhandle')],
+        ['linkIdentity', () => engine.linkIdentity(admin, id, { provider: 'p', subject: 's' })],
+        ['unlinkIdentity', () => engine.unlinkIdentity(admin, id, { provider: 'p', subject: 's' })],
+        ['grantRole', () => engine.grantRole(admin, id, 'r2')],
+        ['revokeRole', () => engine.revokeRole(admin, id, 'r1')],
+        ['suspendUser', () => engine.suspendUser(admin, id, { reason: 'x' })],
+        ['reactivateUser', () => engine.reactivateUser(admin, id)],
+        ['eraseUser', () => engine.eraseUser(admin, id)],
+      ];
+      for (const [name, command] of commands) await rejectsWith(command(), 'invalid_state', `${name} on erased`);
+      assert.equal(await dumpStore(store), before);
+      assert.equal((await engine.getUser(id))?.status, 'erased');
+    },
+  },
+  {
+    name: 'unknown users: commands are not_found, queries are null',
+    async run({ engine, store }) {
+      const ghost = '01900000-0000-7000-8000-000000000000';
+      await rejectsWith(engine.updateProfile(admin, ghost, { displayName: 'x' }), 'not_found');
+      await rejectsWith(engine.grantRole(admin, ghost, 'r'), 'not_found');
+      await rejectsWith(engine.eraseUser(admin, ghost), 'not_found');
+      await rejectsWith(engine.changeEmail(admin, ghost, 'x@example.com'), 'not_found');
+      assert.equal(await engine.getUser(ghost), null);
+      assert.equal(await engine.findUserByHandle('nobody'), null);
+      assert.equal(await engine.findUserByIdentity('github', 'nobody'), null);
+      const u = await register(engine, 'nf@example.com');
+      await rejectsWith(engine.unlinkIdentity(admin, u.id, { provider: 'github', subject: 'never' }), 'not_found');
+      await rejectsWith(engine.revokeRole(admin, u.id, 'never'), 'invalid_state');
+      await rejectsWith(
+        engine.grantRole(admin, u.id, 'dup').then(() => engine.grantRole(admin, u.id, 'dup')),
+        'invalid_state',
+      );
+      assert.deepEqual((await store.recordCounts()).records, { user: 1, 'user-email': 1 });
+    },
+  },
+  {
+    name: 'bad input is a ValidationError naming the field, raised before the store is touched',
+    async run({ engine, store }) {
+      const u = await register(engine, 'valid@example.com', { handle: 'valid' });
+      const before = await dumpStore(store);
+      const cases: [string, () => Promise<unknown>][] = [
+        ['email', () => register(engine, 'no-at-sign')],
+        ['email', () => register(engine, 'two@@example.com')],
+        ['email', () => register(engine, 'a@b@example.com')],
+        ['email', () => register(engine, 'nodomain@')],
+        ['email', () => register(engine, 'nodot@localhost')],
+        ['email', () => register(engine, `${'x'.repeat(250)}@example.com`)],
+        ['email', () => register(engine, 'sp ace@example.com')],
+        ['email', () => register(engine, 'nul\u0000@example.com')],
+        ['email', () => engine.registerUser(admin, { email: 42 as unknown as string })],
+        ['handle', () => register(engine, 'h@example.com', { handle: 'ab' })],
+        ['handle', () => register(engine, 'h@example.com', { handle: 'x'.repeat(33) })],
+        ['handle', () => register(engine, 'h@example.com', { handle: 'bad-dash' })],
+        ['handle', () => register(engine, 'h@example.com', { handle: 'ünï' })],
+        ['displayName', () => register(engine, 'h@example.com', { displayName: 'x'.repeat(201) })],
+        ['displayName', () => register(engine, 'h@example.com', { displayName: 'line\nbreak' })],
+        ['displayName', () => register(engine, 'h@example.com', { displayName: '' })],
+        ['locale', () => register(engine, 'h@example.com', { locale: 'not a locale!' })],
+        ['attributes', () => register(engine, 'h@example.com', { attributes: [] as unknown as JsonObject })],
+        ['attributes', () => register(engine, 'h@example.com', { attributes: { big: 'x'.repeat(40_000) } })],
+        [
+          'attributes.when',
+          () => register(engine, 'h@example.com', { attributes: { when: new Date() } as unknown as JsonObject }),
+        ],
+        ['input.emial', () => engine.registerUser(admin, { emial: 'x' } as unknown as { email: string })],
+        ['actor', () => engine.registerUser({ actor: '' }, { email: 'h@example.com' })],
+        ['expectedVersion', () => engine.grantRole({ actor: 'a', expectedVersion: 0 }, u.id, 'r')],
+        ['role', () => engine.grantRole(admin, u.id, 'Not A Role')],
+        ['identity.provider', () => engine.linkIdentity(admin, u.id, { provider: 'Git Hub', subject: 's' })],
+        ['identity.subject', () => engine.linkIdentity(admin, u.id, { provider: 'github', subject: '' })],
+        ['reason', () => engine.suspendUser(admin, u.id, { reason: '' })],
+        ['patch', () => engine.updateProfile(admin, u.id, {})],
+        ['id', () => engine.updateProfile(admin, '', { displayName: 'x' })],
+        ['id', () => engine.getUser('bad\nid')],
+      ];
+      for (const [field, call] of cases) {
+        const error = await rejectsWith(call(), 'invalid_input', `field ${field}:`);
+        assert.equal((error as UserEngineError & { field: string }).field, field);
+      }
+      assert.equal(await dumpStore(store), before);
+    },
+  },
+  {
+    name: 'prototype-pollution keys in attributes are stored as plain data and pollute nothing',
+    async run({ engine }) {
+      const attributes = JSON.parse('{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}');
+      const u = await engine.registerUser(admin, { email: 'proto@example.com', attributes });
+      const read = await engine.getUser(u.id);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      assert.equal(Object.getPrototypeOf(read?.attributes), Object.prototype);
+      assert.ok(Object.hasOwn(read?.attributes ?? {}, '__proto__'), '__proto__ kept as an own key');
+      assert.deepEqual(JSON.parse(JSON.stringify(read?.attributes)), attributes);
+    },
+  },
+  {
+    name: 'limits: at most 64 roles and 32 identities per user',
+    async run({ engine }) {
+      const u = await register(engine, 'limits@example.com');
+      let user: User = u;
+      for (let i = 0; i < 64; i++) user = await engine.grantRole(admin, u.id, `r${i}`);
+      assert.equal(user.roles.length, 64);
+      await rejectsWith(engine.grantRole(admin, u.id, 'one-more'), 'invalid_state');
+      for (let i = 0; i < 32; i++) user = await engine.linkIdentity(admin, u.id, { provider: 'p', subject: `s${i}` });
+      assert.equal(user.identities.length, 32);
+      await rejectsWith(engine.linkIdentity(admin, u.id, { provider: 'p', subject: 'one-more' }), 'invalid_state');
+    },
+  },
+  {
+    name: 'listUsers pages by id with a next cursor, and find-by queries resolve through the indexes',
+    async run({ engine }) {
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++)
+        ids.push((await register(engine, `list${i}@example.com`, { handle: `list_${i}` })).id);
+      ids.sort();
+      const seen: string[] = [];
+      let next: string | null = null;
+      do {
+        const page: Awaited<ReturnType<UserEngine['listUsers']>> = await engine.listUsers(
+          next === null ? { limit: 3 } : { after: next, limit: 3 },
+        );
+        seen.push(...page.users.map((u) => u.id));
+        next = page.next;
+      } while (next !== null);
+      assert.deepEqual(seen, ids);
+      const first = await engine.listUsers();
+      assert.equal(first.users.length, 7);
+      assert.equal(first.next, null);
+      assert.equal((await engine.findUserByHandle('LIST_3'))?.email, 'list3@example.com');
+      await rejectsWith(engine.listUsers({ limit: 0 }), 'invalid_input');
+    },
+  },
+  {
+    name: 'hostile but valid text in every free-text field is stored and read back exactly',
+    async run({ engine }) {
+      const names = [`Robert'); DROP TABLE users;--`, '\u202Egnp.exe', '👩‍💻 Zoë Ÿ', 'e\u0301\u0301', '"\\\'$1'];
+      for (const [i, displayName] of names.entries()) {
+        const attributes = { note: displayName, [displayName]: i, deep: { list: [displayName] } };
+        const u = await engine.registerUser(admin, { email: `hostile${i}@example.com`, displayName, attributes });
+        const read = await engine.getUser(u.id);
+        assert.equal(read?.displayName, displayName);
+        assert.deepEqual(read?.attributes, attributes);
+        await engine.linkIdentity(admin, u.id, { provider: 'oidc', subject: displayName });
+        assert.equal((await engine.findUserByIdentity('oidc', displayName))?.id, u.id);
+      }
+    },
+  },
+];
+
+/**
+ * Registers the engine scenario suite with a test runner: each scenario on a
+ * fresh, migrated store from `factory`, behind a new `UserEngine`.
+ */
+export function runEngineScenarios(
+  runner: TestRunner,
+  storeName: string,
+  factory: StoreFactory,
+  options: SuiteOptions = {},
+): void {
+  registerSuite(
+    runner,
+    `engine scenarios [${storeName}]`,
+    engineScenarios,
+    async () => {
+      const handle = await factory();
+      await handle.store.migrate();
+      return {
+        context: { engine: new UserEngine({ store: handle.store }), store: handle.store },
+        teardown: async () => handle.teardown?.(),
+      };
+    },
+    options,
+  );
+}
