@@ -1,1 +1,7 @@
-export { InMemoryDatabase, type InMemoryStoreOptions, InMemoryUserEngineStore } from './memory-store.js';
+export {
+  applyCommitBatch,
+  type FailedExpectation,
+  InMemoryDatabase,
+  type InMemoryStoreOptions,
+  InMemoryUserEngineStore,
+} from './memory-store.js';

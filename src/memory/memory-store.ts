@@ -22,7 +22,7 @@ import type {
   StoreTransaction,
   UserEngineStore,
 } from '../store/store.js';
-import { type CommitBatch, UnitOfWork } from '../store/unit-of-work.js';
+import { type CommitBatch, hasEffects, UnitOfWork } from '../store/unit-of-work.js';
 
 interface StoredAudit {
   seq: number;
@@ -117,8 +117,15 @@ export class InMemoryUserEngineStore implements UserEngineStore {
       throw error;
     }
     const batch = unit.finish();
+    if (!hasEffects(batch)) return result;
     this.#assertReady();
-    this.#apply(batch);
+    const failed = applyCommitBatch(this.#db, batch, this.#clock().toISOString());
+    if (failed !== null) {
+      throw new VersionConflictError(
+        failed.key,
+        `version conflict on ${failed.key}: expected version ${failed.expected}, found ${failed.found}`,
+      );
+    }
     return result;
   }
 
@@ -183,47 +190,6 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     return row === undefined ? null : toRecord(row);
   }
 
-  /** Checks everything, then writes everything, with no await in between: atomic by construction. */
-  #apply(batch: CommitBatch): void {
-    for (const check of batch.checks) {
-      const found = this.#db.records.get(check.kind)?.get(check.id)?.version ?? 0;
-      if (found !== check.version) throw conflict(check.key, check.version, found);
-    }
-    for (const write of batch.writes) {
-      const found = this.#db.records.get(write.kind)?.get(write.id)?.version ?? 0;
-      if (found !== write.expectedVersion) throw conflict(write.key, write.expectedVersion, found);
-    }
-    const at = this.#clock().toISOString();
-    for (const write of batch.writes) {
-      let rows = this.#db.records.get(write.kind);
-      if (write.data === null) {
-        rows?.delete(write.id);
-        if (rows?.size === 0) this.#db.records.delete(write.kind);
-        continue;
-      }
-      if (rows === undefined) {
-        rows = new Map();
-        this.#db.records.set(write.kind, rows);
-      }
-      const previous = rows.get(write.id);
-      rows.set(write.id, {
-        kind: write.kind,
-        id: write.id,
-        key: write.key,
-        version: write.version,
-        data: write.data,
-        createdAt: write.keepCreatedAt && previous !== undefined ? previous.createdAt : at,
-        updatedAt: at,
-      });
-    }
-    for (const entry of batch.audit) {
-      this.#db.audit.push({ seq: this.#db.nextSeq.audit++, at, ...entry });
-    }
-    for (const message of batch.outbox) {
-      this.#db.outbox.push({ seq: this.#db.nextSeq.outbox++, createdAt: at, ...message });
-    }
-  }
-
   #assertOpen(): void {
     if (this.#closed) throw new StoreUnavailableError('the in-memory store is closed');
   }
@@ -239,6 +205,55 @@ function toRecord(row: SerializedRecord): StoreRecord {
   return { ...row, data: copyJsonObject(row.data) };
 }
 
-function conflict(key: string, expected: number, found: number): VersionConflictError {
-  return new VersionConflictError(key, `version conflict on ${key}: expected ${expected}, found ${found}`);
+/** The first expectation of a batch that did not hold. */
+export interface FailedExpectation {
+  /** 1-based position among the batch's checks, then its writes: the order the Postgres function reports. */
+  position: number;
+  key: string;
+  expected: number;
+  found: number;
+}
+
+/**
+ * Applies a commit batch to an in-memory database: checks every expectation,
+ * then writes everything, with no await in between, so it is atomic by
+ * construction. Returns the first failed expectation (and applies nothing),
+ * or null. Shared by the in-memory store and `FakePostgresConnection`.
+ */
+export function applyCommitBatch(db: InMemoryDatabase, batch: CommitBatch, at: string): FailedExpectation | null {
+  let position = 0;
+  const expectations = [
+    ...batch.checks.map((c) => ({ kind: c.kind, id: c.id, key: c.key, version: c.version })),
+    ...batch.writes.map((w) => ({ kind: w.kind, id: w.id, key: w.key, version: w.expectedVersion })),
+  ];
+  for (const e of expectations) {
+    position += 1;
+    const found = db.records.get(e.kind)?.get(e.id)?.version ?? 0;
+    if (found !== e.version) return { position, key: e.key, expected: e.version, found };
+  }
+  for (const write of batch.writes) {
+    let rows = db.records.get(write.kind);
+    if (write.data === null) {
+      rows?.delete(write.id);
+      if (rows?.size === 0) db.records.delete(write.kind);
+      continue;
+    }
+    if (rows === undefined) {
+      rows = new Map();
+      db.records.set(write.kind, rows);
+    }
+    const previous = rows.get(write.id);
+    rows.set(write.id, {
+      kind: write.kind,
+      id: write.id,
+      key: write.key,
+      version: write.version,
+      data: write.data,
+      createdAt: write.keepCreatedAt && previous !== undefined ? previous.createdAt : at,
+      updatedAt: at,
+    });
+  }
+  for (const entry of batch.audit) db.audit.push({ seq: db.nextSeq.audit++, at, ...entry });
+  for (const message of batch.outbox) db.outbox.push({ seq: db.nextSeq.outbox++, createdAt: at, ...message });
+  return null;
 }

@@ -30,13 +30,13 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
   Object.freeze({
     version: 1,
     name: 'initial tables',
-    checksum: 'sha256:ae0b3e4c1ca93e20d2a6e9ee3b3c1b8e99e3e0d6c5b9ab52e1bdf1d3c4c5e6a7',
+    checksum: 'sha256:d0de10cfb1f5e77a1f4fb07434d3a0c5a4c36799f79aab05389bb1785ff7f1a7',
     breaking: true,
   }),
   Object.freeze({
     version: 2,
     name: 'one-statement commit function',
-    checksum: 'sha256:0000000000000000000000000000000000000000000000000000000000000000',
+    checksum: 'sha256:2efc01b576e70a32e761cf150d9a900b25737aeebaac83e431913b6626750983',
     breaking: false,
   }),
 ]);

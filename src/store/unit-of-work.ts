@@ -17,6 +17,11 @@ export interface CommitBatch {
   outbox: PendingOutbox[];
 }
 
+/** False for a transaction that only read: it has nothing to apply, and commits without touching the store. */
+export function hasEffects(batch: CommitBatch): boolean {
+  return batch.writes.length > 0 || batch.audit.length > 0 || batch.outbox.length > 0;
+}
+
 export interface RecordCheck {
   kind: string;
   id: string;

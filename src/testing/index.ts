@@ -2,4 +2,5 @@
 
 export { conformanceCases, HOSTILE_TEXTS, runStoreConformance } from './conformance.js';
 export { dumpStore, type EngineScenarioContext, engineScenarios, runEngineScenarios } from './engine-scenarios.js';
+export { FakePostgresConnection, FakePostgresError, type RecordedStatement } from './fake-postgres-connection.js';
 export * from './harness.js';

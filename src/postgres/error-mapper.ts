@@ -1,0 +1,55 @@
+import { SchemaNotReadyError, StoreUnavailableError, UserEngineError, VersionConflictError } from '../store/errors.js';
+
+/**
+ * Turns whatever a driver threw into a core error, by SQLSTATE where there is
+ * one and by the driver's own connection-error codes where there is not.
+ * The driver error is always kept as `cause`. Messages carry the SQLSTATE and
+ * never the driver's DETAIL, which can quote row values (an email in a key).
+ */
+export function mapPostgresError(error: unknown, operation: string): UserEngineError {
+  if (UserEngineError.is(error)) return error;
+  const sqlState = sqlStateOf(error);
+  if (sqlState !== undefined) {
+    // 23505 unique violation, 40001 serialization failure, 40P01 deadlock: another writer won.
+    if (sqlState === '23505' || sqlState === '40001' || sqlState === '40P01') {
+      return new VersionConflictError(null, `version conflict during ${operation} (SQLSTATE ${sqlState})`, {
+        cause: error,
+      });
+    }
+    // 42P01 undefined table, 3F000 undefined schema, 42883 undefined function: not migrated (or dropped).
+    if (sqlState === '42P01' || sqlState === '3F000' || sqlState === '42883') {
+      return new SchemaNotReadyError(
+        `the user-engine schema objects are missing during ${operation} (SQLSTATE ${sqlState}); run migrate()`,
+        { cause: error },
+      );
+    }
+    // 08xxx connection exceptions, 57P01..57P03 shutdown or termination, 53300 too many connections.
+    if (sqlState.startsWith('08') || sqlState.startsWith('57P') || sqlState === '53300') {
+      return new StoreUnavailableError(`postgres connection lost during ${operation} (SQLSTATE ${sqlState})`, {
+        cause: error,
+      });
+    }
+    return new StoreUnavailableError(`postgres failed during ${operation} (SQLSTATE ${sqlState})`, { cause: error });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`postgres connection failed during ${operation}: ${firstLine(message)}`, {
+    cause: error,
+  });
+}
+
+/** SQLSTATEs are five characters of digits and upper-case letters; node socket codes (ECONNRESET) are not. */
+function sqlStateOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** True when the error says the schema objects are missing: the store forgets that it was ready. */
+export function isSchemaMissing(error: UserEngineError): boolean {
+  return error.code === 'schema_not_ready';
+}

@@ -1,0 +1,302 @@
+import { StoreUnavailableError, UserEngineError, VersionConflictError } from '../store/errors.js';
+import { parseJsonObject } from '../store/json.js';
+import { normalizeAuditQuery, normalizeOutboxQuery, normalizeRecordPage } from '../store/queries.js';
+import {
+  assertId,
+  assertKind,
+  deserializeRecord,
+  normalizeInteger,
+  normalizeTimestamp,
+  type StoreRecord,
+} from '../store/record.js';
+import {
+  type AppliedSchemaVersion,
+  assessReadiness,
+  type MigrationReport,
+  notReadyError,
+  planMigration,
+  SCHEMA_VERSIONS,
+  type SchemaReadiness,
+  type SchemaVersion,
+} from '../store/schema.js';
+import type {
+  AuditEntry,
+  AuditQuery,
+  OutboxMessage,
+  OutboxQuery,
+  RecordCounts,
+  RecordPage,
+  StoreTransaction,
+  UserEngineStore,
+} from '../store/store.js';
+import { hasEffects, UnitOfWork } from '../store/unit-of-work.js';
+import type { PostgresConnection } from './connection.js';
+import { mapPostgresError } from './error-mapper.js';
+import { migrationScript, migrationsFor, type PostgresMigration } from './migrations/index.js';
+import { applyCommitParams, applyCommitSql, lockSpaceFor } from './sql/apply-commit.js';
+import { countRecordsSql } from './sql/count-records.js';
+import { listRecordsParams, listRecordsSql } from './sql/list-records.js';
+import { readAppliedVersionsSql } from './sql/read-applied-versions.js';
+import { readAuditParams, readAuditSql } from './sql/read-audit.js';
+import { readPendingOutboxParams, readPendingOutboxSql } from './sql/read-pending-outbox.js';
+import { readRecordParams, readRecordSql } from './sql/read-record.js';
+import { type SchemaName, schemaName } from './sql/schema-name.js';
+
+export interface PostgresStoreOptions {
+  /** A node-postgres Pool or Client, a PGlite instance, `fromPostgresJs(sql)`, or anything of that shape. */
+  connection: PostgresConnection;
+  /** The schema holding the store's tables; `user_engine` by default. Created by `migrate()`. */
+  schema?: string;
+  /** The schema versions this code knows; `SCHEMA_VERSIONS` by default. For tests of rolling deploys. */
+  schemaVersions?: readonly SchemaVersion[];
+}
+
+/** Every statement the store sends, built once per store from the validated schema name. */
+interface Statements {
+  readAppliedVersions: string;
+  readRecord: string;
+  listRecords: string;
+  readAudit: string;
+  readPendingOutbox: string;
+  countRecords: string;
+  applyCommit: string;
+}
+
+/**
+ * The Postgres store. It runs on a connection the application supplies and
+ * never opens, configures or closes it. Reads are single statements; a
+ * transaction's whole commit is one more (`apply_commit`), so no database
+ * transaction is open while application code awaits, and one shared client
+ * (or PGlite) is safe under concurrent calls. A commit sent on a connection
+ * that is inside the application's own transaction joins that transaction.
+ *
+ * @example
+ * import pg from 'pg';
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const store = new PostgresUserEngineStore({ connection: pool, schema: 'accounts' });
+ * await store.migrate();
+ */
+export class PostgresUserEngineStore implements UserEngineStore {
+  readonly adapter = 'postgres';
+  readonly schema: string;
+  readonly #connection: PostgresConnection;
+  readonly #schema: SchemaName;
+  readonly #versions: readonly SchemaVersion[];
+  readonly #migrations: Map<number, PostgresMigration>;
+  readonly #sql: Statements;
+  readonly #lockSpace: number;
+  /** Set once the schema was seen ready; data calls then skip the readiness round trip. */
+  #ready = false;
+  #closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    const connection = options?.connection;
+    if (typeof connection?.query !== 'function') {
+      throw new UserEngineError('invalid_input', 'connection: must have a query(text, params) method');
+    }
+    this.#connection = connection;
+    this.#schema = schemaName(options.schema ?? 'user_engine');
+    this.schema = this.#schema.name;
+    this.#versions = options.schemaVersions ?? SCHEMA_VERSIONS;
+    this.#migrations = migrationsFor(this.#versions);
+    this.#lockSpace = lockSpaceFor(this.#schema);
+    const s = this.#schema;
+    this.#sql = {
+      readAppliedVersions: readAppliedVersionsSql(s),
+      readRecord: readRecordSql(s),
+      listRecords: listRecordsSql(s),
+      readAudit: readAuditSql(s),
+      readPendingOutbox: readPendingOutboxSql(s),
+      countRecords: countRecordsSql(s),
+      applyCommit: applyCommitSql(s),
+    };
+  }
+
+  async readiness(): Promise<SchemaReadiness> {
+    return assessReadiness(await this.#appliedVersions(), this.#versions);
+  }
+
+  async migrate(): Promise<MigrationReport> {
+    this.#ready = false;
+    const plan = planMigration(await this.#appliedVersions(), this.#versions);
+    const applied: number[] = [];
+    for (const version of plan) {
+      const migration = this.#migrations.get(version.version);
+      if (migration === undefined) {
+        throw new UserEngineError('schema_not_ready', `no Postgres migration for schema version ${version.version}`);
+      }
+      if (await this.#applyMigration(migration, version)) applied.push(version.version);
+    }
+    const readiness = await this.readiness();
+    if (readiness.problems.length > 0) throw notReadyError(readiness);
+    return { applied, currentVersion: readiness.currentVersion };
+  }
+
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    await this.#ensureReady();
+    const unit = new UnitOfWork((kind, id) => this.#readRecord(kind, id));
+    let result: T;
+    try {
+      result = await work(unit);
+    } catch (error) {
+      unit.abandon();
+      throw error;
+    }
+    const batch = unit.finish();
+    if (!hasEffects(batch)) return result;
+    const { params, expectedKeys } = applyCommitParams(batch, this.#lockSpace);
+    const rows = await this.#query(this.#sql.applyCommit, params, 'commit');
+    const failed = normalizeInteger(rows[0]?.failed, 'failed');
+    if (failed !== 0) {
+      const key = expectedKeys[failed - 1] ?? null;
+      throw new VersionConflictError(key, key === null ? 'version conflict' : `version conflict on ${key}`);
+    }
+    return result;
+  }
+
+  async getRecord(kind: string, id: string): Promise<StoreRecord | null> {
+    assertKind(kind);
+    assertId(id);
+    await this.#ensureReady();
+    return this.#readRecord(kind, id);
+  }
+
+  async listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]> {
+    const q = normalizeRecordPage(kind, page);
+    await this.#ensureReady();
+    const rows = await this.#query(this.#sql.listRecords, listRecordsParams(q.kind, q.after, q.limit), 'listRecords');
+    return rows.map((row) => deserializeRecord(row as never));
+  }
+
+  async readAudit(query?: AuditQuery): Promise<AuditEntry[]> {
+    const q = normalizeAuditQuery(query);
+    await this.#ensureReady();
+    const rows = await this.#query(this.#sql.readAudit, readAuditParams(q.afterSeq, q.recordKey, q.limit), 'readAudit');
+    return rows.map((row) =>
+      fromRow('audit', () => ({
+        seq: normalizeInteger(row.seq, 'seq'),
+        id: String(row.id),
+        at: normalizeTimestamp(row.at, 'at'),
+        actor: String(row.actor),
+        action: String(row.action),
+        recordKey: row.record_key === null ? null : String(row.record_key),
+        detail: parseJsonObject(row.detail, 'detail'),
+      })),
+    );
+  }
+
+  async pendingOutbox(query?: OutboxQuery): Promise<OutboxMessage[]> {
+    const q = normalizeOutboxQuery(query);
+    await this.#ensureReady();
+    const rows = await this.#query(
+      this.#sql.readPendingOutbox,
+      readPendingOutboxParams(q.afterSeq, q.limit),
+      'pendingOutbox',
+    );
+    return rows.map((row) =>
+      fromRow('outbox', () => ({
+        seq: normalizeInteger(row.seq, 'seq'),
+        id: String(row.id),
+        topic: String(row.topic),
+        key: String(row.key),
+        payload: parseJsonObject(row.payload, 'payload'),
+        createdAt: normalizeTimestamp(row.created_at, 'createdAt'),
+      })),
+    );
+  }
+
+  async recordCounts(): Promise<RecordCounts> {
+    await this.#ensureReady();
+    const rows = await this.#query(this.#sql.countRecords, [], 'recordCounts');
+    const counts: RecordCounts = { records: {}, audit: 0, outboxPending: 0 };
+    const kinds: [string, number][] = [];
+    for (const row of rows) {
+      const name = String(row.name);
+      const n = fromRow('counts', () => normalizeInteger(row.n, 'count'));
+      if (name === '#audit') counts.audit = n;
+      else if (name === '#outbox') counts.outboxPending = n;
+      else if (n > 0) kinds.push([name, n]);
+    }
+    kinds.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [kind, n] of kinds) counts.records[kind] = n;
+    return counts;
+  }
+
+  /** The store opened nothing, so it closes nothing: the connection stays the application's. */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  async #readRecord(kind: string, id: string): Promise<StoreRecord | null> {
+    const rows = await this.#query(this.#sql.readRecord, readRecordParams(kind, id), 'getRecord');
+    const row = rows[0];
+    return row === undefined ? null : deserializeRecord(row as never);
+  }
+
+  async #appliedVersions(): Promise<AppliedSchemaVersion[]> {
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await this.#query(this.#sql.readAppliedVersions, [], 'readiness');
+    } catch (error) {
+      // No schema or no migrations table yet: a database at version 0.
+      if (UserEngineError.is(error, 'schema_not_ready')) return [];
+      throw error;
+    }
+    return rows.map((row) =>
+      fromRow('schema_migrations', () => ({
+        version: normalizeInteger(row.version, 'version'),
+        name: String(row.name),
+        checksum: String(row.checksum),
+        breaking: row.breaking === true || row.breaking === 't',
+      })),
+    );
+  }
+
+  /** Applies one version; false when another migrator got there first (its version row already existed). */
+  async #applyMigration(migration: PostgresMigration, version: SchemaVersion): Promise<boolean> {
+    this.#assertOpen();
+    const script = migrationScript(this.#schema, migration, version);
+    try {
+      if (this.#connection.exec !== undefined) await this.#connection.exec(script);
+      else await this.#connection.query(script);
+      return true;
+    } catch (error) {
+      const mapped = mapPostgresError(error, `migrate to version ${version.version}`);
+      if (mapped.code === 'version_conflict') return false;
+      throw mapped;
+    }
+  }
+
+  async #ensureReady(): Promise<void> {
+    this.#assertOpen();
+    if (this.#ready) return;
+    const readiness = await this.readiness();
+    if (!readiness.ready) throw notReadyError(readiness);
+    this.#ready = true;
+  }
+
+  async #query(text: string, params: unknown[], operation: string): Promise<Record<string, unknown>[]> {
+    this.#assertOpen();
+    try {
+      const result = await this.#connection.query(text, params);
+      return result.rows;
+    } catch (error) {
+      const mapped = mapPostgresError(error, operation);
+      if (mapped.code === 'schema_not_ready') this.#ready = false;
+      throw mapped;
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreUnavailableError('this store was closed');
+  }
+}
+
+/** A row that does not parse is a store fault, reported as such, never as the caller's bad input. */
+function fromRow<T>(table: string, read: () => T): T {
+  try {
+    return read();
+  } catch (cause) {
+    throw new StoreUnavailableError(`store returned a malformed ${table} row: ${(cause as Error).message}`, { cause });
+  }
+}

@@ -1,0 +1,282 @@
+import { applyCommitBatch, InMemoryDatabase } from '../memory/memory-store.js';
+import type { PostgresConnection } from '../postgres/connection.js';
+import { migrationScript, POSTGRES_MIGRATIONS } from '../postgres/migrations/index.js';
+import { applyCommitSql } from '../postgres/sql/apply-commit.js';
+import { countRecordsSql } from '../postgres/sql/count-records.js';
+import { listRecordsSql } from '../postgres/sql/list-records.js';
+import { readAppliedVersionsSql } from '../postgres/sql/read-applied-versions.js';
+import { readAuditSql } from '../postgres/sql/read-audit.js';
+import { readPendingOutboxSql } from '../postgres/sql/read-pending-outbox.js';
+import { readRecordSql } from '../postgres/sql/read-record.js';
+import { type SchemaName, schemaName } from '../postgres/sql/schema-name.js';
+import { canonicalJson } from '../store/json.js';
+import { compareCodePoints } from '../store/queries.js';
+import { type AppliedSchemaVersion, SCHEMA_VERSIONS } from '../store/schema.js';
+import type { CommitBatch } from '../store/unit-of-work.js';
+
+/** One statement the store sent, as the fake received it. */
+export interface RecordedStatement {
+  /** `query` for a parameterized statement, `exec` for a script. */
+  via: 'query' | 'exec';
+  text: string;
+  params: unknown[];
+}
+
+/** An error shaped like node-postgres': a SQLSTATE `code` and a message. */
+export class FakePostgresError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'FakePostgresError';
+  }
+}
+
+type Rows = Record<string, unknown>[];
+type Handler = (params: unknown[]) => Rows;
+
+/**
+ * A stand-in for a Postgres connection that answers exactly the statements
+ * `PostgresUserEngineStore` sends for one schema — any other statement is an
+ * error — and keeps its tables in memory. It returns rows the way
+ * node-postgres does (bigint as string, timestamps as `Date`, JSON as text),
+ * records every statement with its parameters, and can be told to fail the
+ * Nth statement or to drop the connection, for failure-injection tests that
+ * need no server.
+ *
+ * @example
+ * const connection = new FakePostgresConnection();
+ * const store = new PostgresUserEngineStore({ connection });
+ * await store.migrate();
+ * connection.failStatement(1); // the next statement fails as a lost connection
+ */
+export class FakePostgresConnection implements PostgresConnection {
+  readonly statements: RecordedStatement[] = [];
+  readonly database = new InMemoryDatabase();
+  readonly #schema: SchemaName;
+  readonly #handlers = new Map<string, Handler>();
+  readonly #scripts = new Map<string, AppliedSchemaVersion>();
+  readonly #failures = new Map<number, unknown>();
+  #schemaCreated = false;
+  #dropped = false;
+
+  constructor(options: { schema?: string } = {}) {
+    this.#schema = schemaName(options.schema ?? 'user_engine');
+    const s = this.#schema;
+    this.#handlers.set(readAppliedVersionsSql(s), () => this.#readAppliedVersions());
+    this.#handlers.set(readRecordSql(s), ([kind, id]) => this.#readRecord(String(kind), String(id)));
+    this.#handlers.set(listRecordsSql(s), ([kind, after, limit]) =>
+      this.#listRecords(String(kind), String(after), Number(limit)),
+    );
+    this.#handlers.set(readAuditSql(s), ([afterSeq, recordKey, limit]) =>
+      this.#readAudit(Number(afterSeq), recordKey === null ? null : String(recordKey), Number(limit)),
+    );
+    this.#handlers.set(readPendingOutboxSql(s), ([afterSeq, limit]) =>
+      this.#readPendingOutbox(Number(afterSeq), Number(limit)),
+    );
+    this.#handlers.set(countRecordsSql(s), () => this.#countRecords());
+    this.#handlers.set(applyCommitSql(s), ([batch]) => this.#applyCommit(String(batch)));
+    for (const version of SCHEMA_VERSIONS) {
+      const migration = POSTGRES_MIGRATIONS.find((m) => m.version === version.version);
+      if (migration !== undefined) this.#scripts.set(migrationScript(s, migration, version), { ...version });
+    }
+  }
+
+  /** The statements sent since the last `clearStatements()`. */
+  clearStatements(): void {
+    this.statements.length = 0;
+  }
+
+  /** Makes the `n`th statement from now (1 = the next) fail with `error` (by default a lost connection, 08006). */
+  failStatement(n: number, error: unknown = new FakePostgresError('08006', 'connection failure (injected)')): void {
+    this.#failures.set(this.statements.length + n, error);
+  }
+
+  /** Forgets injected failures that have not fired yet. */
+  clearFailures(): void {
+    this.#failures.clear();
+  }
+
+  /** Every statement fails as a reset connection until `reconnect()`. */
+  dropConnection(): void {
+    this.#dropped = true;
+  }
+
+  reconnect(): void {
+    this.#dropped = false;
+  }
+
+  /** Writes a schema_migrations row directly, as another deploy or a hand edit would. */
+  writeAppliedSchemaVersion(row: AppliedSchemaVersion): void {
+    const rows = this.database.schemaVersions;
+    const at = rows.findIndex((v) => v.version === row.version);
+    if (at >= 0) rows.splice(at, 1, { ...row });
+    else rows.push({ ...row });
+  }
+
+  async query(text: string, params: unknown[] = []): Promise<{ rows: Rows }> {
+    this.#receive('query', text, params);
+    const handler = this.#handlers.get(text);
+    if (handler !== undefined) return { rows: handler(params) };
+    if (params.length === 0 && this.#scripts.has(text)) {
+      this.#runScript(text);
+      return { rows: [] };
+    }
+    throw new FakePostgresError('42601', `FakePostgresConnection does not know this statement: ${text.slice(0, 80)}`);
+  }
+
+  async exec(script: string): Promise<unknown> {
+    this.#receive('exec', script, []);
+    if (!this.#scripts.has(script)) {
+      throw new FakePostgresError('42601', `FakePostgresConnection does not know this script: ${script.slice(0, 80)}`);
+    }
+    this.#runScript(script);
+    return [];
+  }
+
+  #receive(via: 'query' | 'exec', text: string, params: unknown[]): void {
+    this.statements.push({ via, text, params: [...params] });
+    const injected = this.#failures.get(this.statements.length);
+    if (injected !== undefined) {
+      this.#failures.delete(this.statements.length);
+      throw injected;
+    }
+    if (this.#dropped) {
+      throw Object.assign(new Error('Connection terminated unexpectedly (injected)'), { code: 'ECONNRESET' });
+    }
+  }
+
+  /** A migration script: version row first (a duplicate fails as 23505, like the primary key), then its objects. */
+  #runScript(script: string): void {
+    const version = this.#scripts.get(script) as AppliedSchemaVersion;
+    if (this.database.schemaVersions.some((v) => v.version === version.version)) {
+      throw new FakePostgresError('23505', 'duplicate key value violates unique constraint "schema_migrations_pkey"');
+    }
+    this.#schemaCreated = true;
+    this.database.schemaVersions.push({ ...version });
+  }
+
+  #requireTables(needsVersion: number): void {
+    if (!this.#schemaCreated) throw new FakePostgresError('3F000', `schema ${this.#schema.quoted} does not exist`);
+    if (!this.database.schemaVersions.some((v) => v.version === needsVersion)) {
+      const code = needsVersion === 2 ? '42883' : '42P01';
+      throw new FakePostgresError(code, `object of schema version ${needsVersion} does not exist`);
+    }
+  }
+
+  #readAppliedVersions(): Rows {
+    if (!this.#schemaCreated) throw new FakePostgresError('42P01', 'relation "schema_migrations" does not exist');
+    return [...this.database.schemaVersions]
+      .sort((a, b) => a.version - b.version)
+      .map((v) => ({ version: v.version, name: v.name, checksum: v.checksum, breaking: v.breaking }));
+  }
+
+  #recordRow(kind: string, id: string): Rows[number] | undefined {
+    const row = this.database.records.get(kind)?.get(id);
+    if (row === undefined) return undefined;
+    return {
+      kind: row.kind,
+      id: row.id,
+      version: row.version,
+      data: row.data,
+      created_at: new Date(row.createdAt),
+      updated_at: new Date(row.updatedAt),
+    };
+  }
+
+  #readRecord(kind: string, id: string): Rows {
+    this.#requireTables(1);
+    const row = this.#recordRow(kind, id);
+    return row === undefined ? [] : [row];
+  }
+
+  #listRecords(kind: string, after: string, limit: number): Rows {
+    this.#requireTables(1);
+    const ids = [...(this.database.records.get(kind)?.keys() ?? [])].filter((id) => compareCodePoints(id, after) > 0);
+    ids.sort(compareCodePoints);
+    return ids.slice(0, limit).map((id) => this.#recordRow(kind, id) as Rows[number]);
+  }
+
+  #readAudit(afterSeq: number, recordKey: string | null, limit: number): Rows {
+    this.#requireTables(1);
+    return this.database.audit
+      .filter((e) => e.seq > afterSeq && (recordKey === null || e.recordKey === recordKey))
+      .slice(0, limit)
+      .map((e) => ({
+        seq: String(e.seq),
+        id: e.id,
+        at: new Date(e.at),
+        actor: e.actor,
+        action: e.action,
+        record_key: e.recordKey,
+        detail: e.detail,
+      }));
+  }
+
+  #readPendingOutbox(afterSeq: number, limit: number): Rows {
+    this.#requireTables(1);
+    return this.database.outbox
+      .filter((m) => m.seq > afterSeq)
+      .slice(0, limit)
+      .map((m) => ({
+        seq: String(m.seq),
+        id: m.id,
+        topic: m.topic,
+        key: m.key,
+        payload: m.payload,
+        created_at: new Date(m.createdAt),
+      }));
+  }
+
+  #countRecords(): Rows {
+    this.#requireTables(1);
+    const rows: Rows = [...this.database.records].map(([kind, rows]) => ({ name: kind, n: String(rows.size) }));
+    rows.push({ name: '#audit', n: String(this.database.audit.length) });
+    rows.push({ name: '#outbox', n: String(this.database.outbox.length) });
+    return rows;
+  }
+
+  #applyCommit(text: string): Rows {
+    this.#requireTables(2);
+    const failed = applyCommitBatch(this.database, parseBatch(text), new Date().toISOString());
+    return [{ failed: failed === null ? 0 : failed.position }];
+  }
+}
+
+interface BatchJson {
+  expect: { kind: string; id: string; key: string; version: number; ord: number }[];
+  writes: { kind: string; id: string; key: string; expected: number; version: number; keep: boolean; data?: unknown }[];
+  audit: { id: string; actor: string; action: string; key: string | null; detail: unknown }[];
+  outbox: { id: string; topic: string; key: string; payload: unknown }[];
+}
+
+/** Reads the batch the way the SQL function does: the expectations that are not writes are the checks. */
+function parseBatch(text: string): CommitBatch {
+  const batch = JSON.parse(text) as BatchJson;
+  const checkCount = batch.expect.length - batch.writes.length;
+  return {
+    checks: batch.expect.slice(0, checkCount).map((e) => ({ kind: e.kind, id: e.id, key: e.key, version: e.version })),
+    writes: batch.writes.map((w) => ({
+      kind: w.kind,
+      id: w.id,
+      key: w.key,
+      expectedVersion: w.expected,
+      version: w.version,
+      data: w.data === undefined ? null : canonicalJson(w.data, 'data'),
+      keepCreatedAt: w.keep,
+    })),
+    audit: batch.audit.map((a) => ({
+      id: a.id,
+      actor: a.actor,
+      action: a.action,
+      recordKey: a.key,
+      detail: canonicalJson(a.detail, 'detail'),
+    })),
+    outbox: batch.outbox.map((o) => ({
+      id: o.id,
+      topic: o.topic,
+      key: o.key,
+      payload: canonicalJson(o.payload, 'payload'),
+    })),
+  };
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { UserEngine, UserEngineError } from '../src/index.js';
+import { PostgresUserEngineStore } from '../src/postgres/index.js';
+import {
+  dumpStore,
+  FakePostgresConnection,
+  runEngineScenarios,
+  runStoreConformance,
+  type StoreFactory,
+} from '../src/testing/index.js';
+
+const runner = { describe, it, skip: it.skip };
+
+const fakeStore: StoreFactory = async () => {
+  const connection = new FakePostgresConnection();
+  return {
+    store: new PostgresUserEngineStore({ connection }),
+    writeAppliedSchemaVersion: async (row) => connection.writeAppliedSchemaVersion(row),
+  };
+};
+
+runStoreConformance(runner, 'fake-postgres', fakeStore, { capabilities: ['schemaBackdoor'] });
+runEngineScenarios(runner, 'fake-postgres', fakeStore);
+
+async function migratedEngine() {
+  const connection = new FakePostgresConnection();
+  const store = new PostgresUserEngineStore({ connection });
+  await store.migrate();
+  await store.recordCounts(); // the first data call checks readiness once
+  return { connection, store, engine: new UserEngine({ store }) };
+}
+
+describe('postgres store on the fake connection: statements on the wire', () => {
+  it('a commit is one statement, a bind parameter carrying the whole batch', async () => {
+    const { connection, store } = await migratedEngine();
+    connection.clearStatements();
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < 5; i++) tx.put({ kind: 'note', id: `n${i}`, data: { i }, expectedVersion: 0 });
+      tx.appendAudit({ actor: 'a', action: 'note.bulk', recordKey: null, detail: {} });
+      tx.enqueueOutbox({ topic: 'note.bulk', key: 'k', payload: { secret: "'; DROP TABLE x" } });
+    });
+    expect(connection.statements).toHaveLength(1);
+    const [commit] = connection.statements;
+    expect(commit?.text).toBe('SELECT "user_engine".apply_commit($1::text) AS failed');
+    expect(commit?.params).toHaveLength(1);
+    expect(commit?.text).not.toContain('DROP');
+  });
+
+  it('registerUser costs one statement; updateProfile two; getUser one; findUserByEmail two', async () => {
+    const { connection, engine } = await migratedEngine();
+    connection.clearStatements();
+    const user = await engine.registerUser({ actor: 't' }, { email: 'count@example.com', handle: 'count' });
+    expect(connection.statements.map((s) => s.text)).toEqual(['SELECT "user_engine".apply_commit($1::text) AS failed']);
+    connection.clearStatements();
+    await engine.updateProfile({ actor: 't' }, user.id, { displayName: 'Counted' });
+    expect(connection.statements).toHaveLength(2);
+    connection.clearStatements();
+    await engine.getUser(user.id);
+    expect(connection.statements).toHaveLength(1);
+    connection.clearStatements();
+    await engine.findUserByEmail('COUNT@example.com');
+    expect(connection.statements).toHaveLength(2);
+    for (const s of connection.statements) expect(s.text).not.toContain('count@example.com');
+  });
+
+  it('every value travels as a bind parameter: no statement text contains caller data', async () => {
+    const { connection, engine, store } = await migratedEngine();
+    const marker = 'zz\'marker"--';
+    const u = await engine.registerUser({ actor: marker }, { email: 'marker@example.com', displayName: marker });
+    await engine.updateProfile({ actor: marker }, u.id, { attributes: { [marker]: marker } });
+    await store.listRecords('user', { after: marker });
+    await store.readAudit({ recordKey: `user:${marker}` });
+    for (const s of connection.statements) expect(s.text).not.toContain('marker');
+  });
+
+  it('an unknown statement is an error: the fake answers only what the store sends', async () => {
+    const connection = new FakePostgresConnection();
+    await expect(connection.query('SELECT 1')).rejects.toMatchObject({ code: '42601' });
+  });
+});
+
+describe('postgres store on the fake connection: failure injection', () => {
+  it('a commit that fails on the wire applies nothing and surfaces as store_unavailable with the cause', async () => {
+    const { connection, store, engine } = await migratedEngine();
+    await engine.registerUser({ actor: 't' }, { email: 'keep@example.com' });
+    const before = await dumpStore(store);
+    connection.failStatement(1);
+    const error = await engine.registerUser({ actor: 't' }, { email: 'lost@example.com' }).catch((e: unknown) => e);
+    expect(UserEngineError.is(error, 'store_unavailable')).toBe(true);
+    expect((error as Error).cause).toMatchObject({ code: '08006' });
+    expect(await dumpStore(store)).toBe(before);
+    await engine.registerUser({ actor: 't' }, { email: 'lost@example.com' });
+  });
+
+  it('a dropped connection fails every call as store_unavailable until it is back', async () => {
+    const { connection, store } = await migratedEngine();
+    connection.dropConnection();
+    await expect(store.getRecord('note', 'x')).rejects.toMatchObject({ code: 'store_unavailable' });
+    await expect(
+      store.transaction(async (tx) => tx.put({ kind: 'note', id: 'x', data: {}, expectedVersion: 0 })),
+    ).rejects.toMatchObject({
+      code: 'store_unavailable',
+    });
+    connection.reconnect();
+    expect(await store.getRecord('note', 'x')).toBeNull();
+  });
+
+  it('failing each statement of a command in turn leaves the store as before or as after, never between', async () => {
+    const { connection, store, engine } = await migratedEngine();
+    const user = await engine.registerUser({ actor: 't' }, { email: 'k@example.com', handle: 'khandle' });
+    let outcomes = 0;
+    for (let k = 1; k <= 3; k++) {
+      const before = await dumpStore(store);
+      connection.clearStatements();
+      connection.failStatement(k);
+      const result = await engine.changeEmail({ actor: 't' }, user.id, `k${k}@example.com`).then(
+        () => 'ok',
+        (e: unknown) => e,
+      );
+      connection.clearFailures();
+      const after = await dumpStore(store);
+      if (result === 'ok') {
+        expect(after).not.toBe(before);
+      } else {
+        expect(UserEngineError.is(result, 'store_unavailable')).toBe(true);
+        expect(after).toBe(before);
+        outcomes += 1;
+      }
+    }
+    // The read and the commit fail in turn; with k = 3 no statement of the command fails.
+    expect(outcomes).toBe(2);
+  });
+
+  it('a connection dropped in the middle of migrate() leaves a schema the next migrate() completes', async () => {
+    const connection = new FakePostgresConnection();
+    const store = new PostgresUserEngineStore({ connection });
+    connection.failStatement(3); // read versions, version 1 script, then version 2 script fails
+    await expect(store.migrate()).rejects.toMatchObject({ code: 'store_unavailable' });
+    const half = await store.readiness();
+    expect(half).toMatchObject({ ready: false, currentVersion: 1, pending: [2] });
+    await expect(store.migrate()).resolves.toEqual({ applied: [2], currentVersion: 2 });
+    expect((await store.readiness()).ready).toBe(true);
+  });
+});
