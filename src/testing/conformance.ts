@@ -622,8 +622,9 @@ export const conformanceCases: readonly Case[] = [
       const outcomes = await Promise.allSettled(
         Array.from({ length: n }, (_, i) =>
           store.transaction(async (tx) => {
-            const existing = await tx.get('note', 'contested');
-            tx.put({ kind: 'note', id: 'contested', data: { winner: i }, expectedVersion: existing?.version ?? 0 });
+            // Whether a create reads first or not, the commit decides; a reader that sees the winner fails early.
+            if (i % 2 === 0) await tx.get('note', 'contested');
+            tx.put({ kind: 'note', id: 'contested', data: { winner: i }, expectedVersion: 0 });
             tx.appendAudit({ actor: `w${i}`, action: 'note.created', recordKey: 'note:contested', detail: { i } });
             tx.enqueueOutbox({ topic: 'note.created', key: 'contested', payload: { i } });
             return i;

@@ -1,0 +1,28 @@
+// Compile-only proofs: if a store stops fitting the contract, or a driver
+// stops fitting the connection shape, `npm run typecheck` fails here.
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
+import type { Sql } from 'postgres';
+import { describe, expectTypeOf, it } from 'vitest';
+import type { InMemoryUserEngineStore, UserEngineStore } from '../src/index.js';
+import type { PostgresConnection, PostgresJsSql, PostgresUserEngineStore } from '../src/postgres/index.js';
+import type { FakePostgresConnection } from '../src/testing/index.js';
+
+describe('contracts (compile-time)', () => {
+  it('both stores are assignable to UserEngineStore', () => {
+    expectTypeOf<InMemoryUserEngineStore>().toExtend<UserEngineStore>();
+    expectTypeOf<PostgresUserEngineStore>().toExtend<UserEngineStore>();
+  });
+
+  it('node-postgres Pool and Client, PGlite and the fake fit PostgresConnection as they are', () => {
+    expectTypeOf<pg.Pool>().toExtend<PostgresConnection>();
+    expectTypeOf<pg.Client>().toExtend<PostgresConnection>();
+    expectTypeOf<pg.PoolClient>().toExtend<PostgresConnection>();
+    expectTypeOf<PGlite>().toExtend<PostgresConnection>();
+    expectTypeOf<FakePostgresConnection>().toExtend<PostgresConnection>();
+  });
+
+  it('a postgres.js sql instance fits fromPostgresJs', () => {
+    expectTypeOf<Sql>().toExtend<PostgresJsSql>();
+  });
+});
