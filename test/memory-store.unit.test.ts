@@ -8,11 +8,7 @@ const memoryStore: StoreFactory = async () => {
   const database = new InMemoryDatabase();
   return {
     store: new InMemoryUserEngineStore({ database }),
-    writeAppliedSchemaVersion: async (row) => {
-      const at = database.schemaVersions.findIndex((v) => v.version === row.version);
-      if (at >= 0) database.schemaVersions.splice(at, 1, { ...row });
-      else database.schemaVersions.push({ ...row });
-    },
+    writeAppliedSchemaVersion: async (row) => database.writeAppliedSchemaVersion(row),
   };
 };
 

@@ -155,17 +155,18 @@ export class UserEngine {
       claim(tx, EMAIL_INDEX_KIND, email.indexKey, id);
       if (handle !== null) claim(tx, HANDLE_INDEX_KIND, handle, id);
       const now = this.#now();
+      // Keys in sorted order, so canonical serialization can take its fast path.
       const data: UserData = {
-        status: 'active',
+        attributes,
+        createdAt: now,
+        displayName,
         email: email.email,
         handle,
-        displayName,
+        identities: [],
         locale,
         roles: [],
-        identities: [],
-        attributes,
+        status: 'active',
         suspendedReason: null,
-        createdAt: now,
         updatedAt: now,
       };
       tx.put({ kind: USER_KIND, id, data: asJson(data), expectedVersion: 0 });
@@ -417,9 +418,13 @@ export class UserEngine {
     action: string,
     fields: string[],
   ): User {
-    const detail = { userId, version, fields };
-    tx.appendAudit({ actor: ctx.actor, action, recordKey: `${USER_KIND}:${userId}`, detail });
-    tx.enqueueOutbox({ topic: action, key: userId, payload: { ...detail, status: data.status } });
+    tx.appendAudit({
+      actor: ctx.actor,
+      action,
+      recordKey: `${USER_KIND}:${userId}`,
+      detail: { fields, userId, version },
+    });
+    tx.enqueueOutbox({ topic: action, key: userId, payload: { fields, status: data.status, userId, version } });
     return toUser(userId, version, data);
   }
 

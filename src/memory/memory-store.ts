@@ -53,8 +53,27 @@ export class InMemoryDatabase {
   readonly records = new Map<string, Map<string, SerializedRecord>>();
   readonly audit: StoredAudit[] = [];
   readonly outbox: StoredOutbox[] = [];
-  readonly schemaVersions: AppliedSchemaVersion[] = [];
   nextSeq = { audit: 1, outbox: 1 };
+  readonly #schemaVersions: AppliedSchemaVersion[] = [];
+  #schemaRevision = 0;
+
+  /** The applied schema versions, as a store's migrations table would hold them. */
+  get schemaVersions(): readonly AppliedSchemaVersion[] {
+    return this.#schemaVersions;
+  }
+
+  /** Bumped on every change to `schemaVersions`, so stores can cache their readiness. */
+  get schemaRevision(): number {
+    return this.#schemaRevision;
+  }
+
+  /** Inserts or replaces a schema version row (migrate uses it; tests use it to stand for another deploy). */
+  writeAppliedSchemaVersion(row: AppliedSchemaVersion): void {
+    const at = this.#schemaVersions.findIndex((v) => v.version === row.version);
+    if (at >= 0) this.#schemaVersions.splice(at, 1, { ...row });
+    else this.#schemaVersions.push({ ...row });
+    this.#schemaRevision += 1;
+  }
 }
 
 export interface InMemoryStoreOptions {
@@ -82,6 +101,7 @@ export class InMemoryUserEngineStore implements UserEngineStore {
   readonly #versions: readonly SchemaVersion[];
   readonly #clock: () => Date;
   #closed = false;
+  #readyAtRevision = -1;
 
   constructor(options: InMemoryStoreOptions = {}) {
     this.#db = options.database ?? new InMemoryDatabase();
@@ -98,7 +118,7 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     this.#assertOpen();
     const plan = planMigration(this.#db.schemaVersions, this.#versions);
     for (const version of plan) {
-      this.#db.schemaVersions.push({ ...version });
+      this.#db.writeAppliedSchemaVersion({ ...version });
     }
     return {
       applied: plan.map((v) => v.version),
@@ -196,8 +216,11 @@ export class InMemoryUserEngineStore implements UserEngineStore {
 
   #assertReady(): void {
     this.#assertOpen();
+    // Readiness only changes when the schema rows do: check once per revision, not per call.
+    if (this.#readyAtRevision === this.#db.schemaRevision) return;
     const readiness = assessReadiness(this.#db.schemaVersions, this.#versions);
     if (!readiness.ready) throw notReadyError(readiness);
+    this.#readyAtRevision = this.#db.schemaRevision;
   }
 }
 
@@ -222,14 +245,15 @@ export interface FailedExpectation {
  */
 export function applyCommitBatch(db: InMemoryDatabase, batch: CommitBatch, at: string): FailedExpectation | null {
   let position = 0;
-  const expectations = [
-    ...batch.checks.map((c) => ({ kind: c.kind, id: c.id, key: c.key, version: c.version })),
-    ...batch.writes.map((w) => ({ kind: w.kind, id: w.id, key: w.key, version: w.expectedVersion })),
-  ];
-  for (const e of expectations) {
+  for (const check of batch.checks) {
     position += 1;
-    const found = db.records.get(e.kind)?.get(e.id)?.version ?? 0;
-    if (found !== e.version) return { position, key: e.key, expected: e.version, found };
+    const found = db.records.get(check.kind)?.get(check.id)?.version ?? 0;
+    if (found !== check.version) return { position, key: check.key, expected: check.version, found };
+  }
+  for (const write of batch.writes) {
+    position += 1;
+    const found = db.records.get(write.kind)?.get(write.id)?.version ?? 0;
+    if (found !== write.expectedVersion) return { position, key: write.key, expected: write.expectedVersion, found };
   }
   for (const write of batch.writes) {
     let rows = db.records.get(write.kind);
@@ -253,7 +277,26 @@ export function applyCommitBatch(db: InMemoryDatabase, batch: CommitBatch, at: s
       updatedAt: at,
     });
   }
-  for (const entry of batch.audit) db.audit.push({ seq: db.nextSeq.audit++, at, ...entry });
-  for (const message of batch.outbox) db.outbox.push({ seq: db.nextSeq.outbox++, createdAt: at, ...message });
+  for (const e of batch.audit) {
+    db.audit.push({
+      seq: db.nextSeq.audit++,
+      id: e.id,
+      at,
+      actor: e.actor,
+      action: e.action,
+      recordKey: e.recordKey,
+      detail: e.detail,
+    });
+  }
+  for (const m of batch.outbox) {
+    db.outbox.push({
+      seq: db.nextSeq.outbox++,
+      id: m.id,
+      topic: m.topic,
+      key: m.key,
+      payload: m.payload,
+      createdAt: at,
+    });
+  }
   return null;
 }

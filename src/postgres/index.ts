@@ -1,6 +1,8 @@
 // The `user-engine/postgres` entry point: the Postgres store and its connection contract. No driver is imported.
 export {
+  fromNodePostgres,
   fromPostgresJs,
+  type NodePostgresQueryable,
   type PostgresConnection,
   type PostgresJsPendingQuery,
   type PostgresJsSql,

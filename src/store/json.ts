@@ -20,8 +20,13 @@ export const MAX_JSON_DEPTH = 16;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this rejects.
 const UNSTORABLE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** A cheap pre-check: only text containing NUL or a surrogate needs the exact (lookaround) test. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this looks for.
+const MAYBE_UNSTORABLE = /[\u0000\uD800-\uDFFF]/;
+
 /** Returns a reason when `text` cannot be stored exactly by every store, otherwise null. */
 export function unstorableTextReason(text: string): string | null {
+  if (!MAYBE_UNSTORABLE.test(text)) return null;
   const match = UNSTORABLE_TEXT.exec(text);
   if (match === null) return null;
   return match[0] === '\u0000' ? 'contains a NUL character' : 'contains a lone UTF-16 surrogate';
@@ -50,8 +55,13 @@ function describe(value: unknown): string {
  * negative zero.
  */
 export function canonicalJson(value: unknown, field: string): string {
-  const text = write(value, field, 1, new Set());
-  if (text.length > MAX_JSON_BYTES || utf8Length(text) > MAX_JSON_BYTES) {
+  const walk: Walk = { field, trail: [], ancestors: [] };
+  // Most values arrive with their keys already in order (anything parsed from canonical text, and
+  // the engine's own records): validate without building strings, then let the native
+  // JSON.stringify write them, which is then canonical. Otherwise write with sorting.
+  const text = validateSorted(value, 1, walk) ? JSON.stringify(value) : write(value, 1, walk);
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short text needs no byte count.
+  if (text.length > MAX_JSON_BYTES || (text.length * 3 > MAX_JSON_BYTES && utf8Length(text) > MAX_JSON_BYTES)) {
     throw new ValidationError(field, `is larger than ${MAX_JSON_BYTES} bytes as JSON`);
   }
   return text;
@@ -65,55 +75,129 @@ export function canonicalJsonObject(value: unknown, field: string): string {
   return canonicalJson(value, field);
 }
 
-function write(value: unknown, path: string, depth: number, seen: Set<object>): string {
+/**
+ * Where the writer is: the path is kept as a stack and only turned into text
+ * when an error needs it, because building a path string for every value
+ * would dominate the cost of serializing.
+ */
+interface Walk {
+  field: string;
+  trail: (string | number)[];
+  ancestors: object[];
+}
+
+function fail(walk: Walk, message: string): never {
+  let path = walk.field;
+  for (const step of walk.trail) path += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  throw new ValidationError(path, message);
+}
+
+/**
+ * Validates `value` exactly as `write` does (same errors) without producing
+ * text. Returns true when every object's own key order is already the sorted
+ * order, so that `JSON.stringify(value)` is the canonical text.
+ */
+function validateSorted(value: unknown, depth: number, walk: Walk): boolean {
+  switch (typeof value) {
+    case 'string':
+      if (MAYBE_UNSTORABLE.test(value) && UNSTORABLE_TEXT.test(value)) {
+        fail(walk, unstorableTextReason(value) ?? 'cannot be stored');
+      }
+      return true;
+    case 'number':
+      if (!Number.isFinite(value)) fail(walk, `${value} is not a JSON number`);
+      return true;
+    case 'boolean':
+      return true;
+    case 'object': {
+      if (value === null) return true;
+      if (walk.ancestors.includes(value)) fail(walk, 'contains a cycle');
+      if (depth > MAX_JSON_DEPTH) fail(walk, `is nested deeper than ${MAX_JSON_DEPTH} levels`);
+      walk.ancestors.push(value);
+      let sorted = true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          walk.trail.push(i);
+          if (!(i in value)) fail(walk, 'is a hole in a sparse array');
+          if (!validateSorted(value[i], depth + 1, walk)) sorted = false;
+          walk.trail.pop();
+        }
+      } else {
+        if (!isPlainObject(value)) fail(walk, `${describe(value)} is not a plain JSON object`);
+        if (Object.getOwnPropertySymbols(value).length > 0) fail(walk, 'has symbol keys, which JSON cannot hold');
+        // An own toJSON function would make JSON.stringify call it; it is a function, so it is
+        // rejected below anyway, but only when reached: check it first.
+        const keys = Object.keys(value);
+        let previous: string | undefined;
+        for (const key of keys) {
+          if (MAYBE_UNSTORABLE.test(key) && UNSTORABLE_TEXT.test(key)) {
+            fail(walk, `has a key that ${unstorableTextReason(key)}`);
+          }
+          if (previous !== undefined && previous > key) sorted = false;
+          previous = key;
+          walk.trail.push(key);
+          if (!validateSorted((value as Record<string, unknown>)[key], depth + 1, walk)) sorted = false;
+          walk.trail.pop();
+        }
+      }
+      walk.ancestors.pop();
+      return sorted;
+    }
+    default:
+      return fail(walk, `${describe(value)} is not a JSON value`);
+  }
+}
+
+function write(value: unknown, depth: number, walk: Walk): string {
   switch (typeof value) {
     case 'string': {
-      const reason = unstorableTextReason(value);
-      if (reason !== null) throw new ValidationError(path, reason);
+      if (MAYBE_UNSTORABLE.test(value) && UNSTORABLE_TEXT.test(value)) {
+        fail(walk, unstorableTextReason(value) ?? 'cannot be stored');
+      }
       return JSON.stringify(value);
     }
     case 'number':
-      if (!Number.isFinite(value)) throw new ValidationError(path, `${value} is not a JSON number`);
+      if (!Number.isFinite(value)) fail(walk, `${value} is not a JSON number`);
       return JSON.stringify(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object': {
       if (value === null) return 'null';
-      if (depth > MAX_JSON_DEPTH) {
-        throw new ValidationError(path, `is nested deeper than ${MAX_JSON_DEPTH} levels`);
-      }
-      if (seen.has(value)) throw new ValidationError(path, 'contains a cycle');
-      seen.add(value);
+      if (walk.ancestors.includes(value)) fail(walk, 'contains a cycle');
+      if (depth > MAX_JSON_DEPTH) fail(walk, `is nested deeper than ${MAX_JSON_DEPTH} levels`);
+      walk.ancestors.push(value);
       let out: string;
       if (Array.isArray(value)) {
-        const parts: string[] = [];
+        out = '[';
         for (let i = 0; i < value.length; i++) {
-          if (!(i in value)) throw new ValidationError(`${path}[${i}]`, 'is a hole in a sparse array');
-          parts.push(write(value[i], `${path}[${i}]`, depth + 1, seen));
+          walk.trail.push(i);
+          if (!(i in value)) fail(walk, 'is a hole in a sparse array');
+          out += i === 0 ? write(value[i], depth + 1, walk) : `,${write(value[i], depth + 1, walk)}`;
+          walk.trail.pop();
         }
-        out = `[${parts.join(',')}]`;
+        out += ']';
       } else {
-        if (!isPlainObject(value)) {
-          throw new ValidationError(path, `${describe(value)} is not a plain JSON object`);
-        }
-        if (Object.getOwnPropertySymbols(value).length > 0) {
-          throw new ValidationError(path, 'has symbol keys, which JSON cannot hold');
-        }
+        if (!isPlainObject(value)) fail(walk, `${describe(value)} is not a plain JSON object`);
+        if (Object.getOwnPropertySymbols(value).length > 0) fail(walk, 'has symbol keys, which JSON cannot hold');
         const keys = Object.keys(value).sort();
-        const parts: string[] = [];
-        for (const key of keys) {
-          const reason = unstorableTextReason(key);
-          if (reason !== null) throw new ValidationError(path, `has a key that ${reason}`);
-          const child = (value as Record<string, unknown>)[key];
-          parts.push(`${JSON.stringify(key)}:${write(child, `${path}.${key}`, depth + 1, seen)}`);
+        out = '{';
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i] as string;
+          if (MAYBE_UNSTORABLE.test(key) && UNSTORABLE_TEXT.test(key)) {
+            fail(walk, `has a key that ${unstorableTextReason(key)}`);
+          }
+          walk.trail.push(key);
+          const child = write((value as Record<string, unknown>)[key], depth + 1, walk);
+          walk.trail.pop();
+          out += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${child}`;
         }
-        out = `{${parts.join(',')}}`;
+        out += '}';
       }
-      seen.delete(value);
+      walk.ancestors.pop();
       return out;
     }
     default:
-      throw new ValidationError(path, `${describe(value)} is not a JSON value`);
+      return fail(walk, `${describe(value)} is not a JSON value`);
   }
 }
 

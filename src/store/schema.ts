@@ -36,7 +36,7 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
   Object.freeze({
     version: 2,
     name: 'one-statement commit function',
-    checksum: 'sha256:2efc01b576e70a32e761cf150d9a900b25737aeebaac83e431913b6626750983',
+    checksum: 'sha256:f7f6669c40f436db3733dcfb71fe0786c89be478468fac2aebe91f2265c3f460',
     breaking: false,
   }),
 ]);

@@ -108,10 +108,7 @@ export class FakePostgresConnection implements PostgresConnection {
 
   /** Writes a schema_migrations row directly, as another deploy or a hand edit would. */
   writeAppliedSchemaVersion(row: AppliedSchemaVersion): void {
-    const rows = this.database.schemaVersions;
-    const at = rows.findIndex((v) => v.version === row.version);
-    if (at >= 0) rows.splice(at, 1, { ...row });
-    else rows.push({ ...row });
+    this.database.writeAppliedSchemaVersion(row);
   }
 
   async query(text: string, params: unknown[] = []): Promise<{ rows: Rows }> {
@@ -153,7 +150,7 @@ export class FakePostgresConnection implements PostgresConnection {
       throw new FakePostgresError('23505', 'duplicate key value violates unique constraint "schema_migrations_pkey"');
     }
     this.#schemaCreated = true;
-    this.database.schemaVersions.push({ ...version });
+    this.database.writeAppliedSchemaVersion(version);
   }
 
   #requireTables(needsVersion: number): void {

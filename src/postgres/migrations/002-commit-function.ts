@@ -7,8 +7,8 @@
  *    of this schema's own; concurrent commits on the same records queue here
  *    and their checks below cannot race;
  * 2. checks every expectation (records read, and the version each write
- *    expects), returning the 1-based position of the first that fails
- *    without writing anything: a conflict is an answer, not an error, so it
+ *    expects), one primary-key probe each, returning the 1-based position of
+ *    the first that fails without writing anything: a conflict is an answer, not an error, so it
  *    does not abort a provider's surrounding transaction or fill the server
  *    log, and no key (which may hold an email address) reaches the log;
  * 3. deletes, updates and inserts the records, appends the audit entries and
@@ -24,37 +24,38 @@ LANGUAGE plpgsql AS $fn$
 DECLARE
   batch jsonb := p_batch::jsonb;
   stamp timestamptz := date_trunc('milliseconds', clock_timestamp());
-  failed integer;
+  e record;
+  w record;
+  found_version integer;
 BEGIN
-  PERFORM pg_advisory_xact_lock((batch->>'lockSpace')::integer, hashtext(e.key))
-    FROM jsonb_to_recordset(batch->'expect') AS e(key text)
-    GROUP BY hashtext(e.key)
-    ORDER BY hashtext(e.key);
+  PERFORM pg_advisory_xact_lock((batch->>'lockSpace')::integer, hashtext(x.key))
+    FROM jsonb_to_recordset(batch->'expect') AS x(key text)
+    GROUP BY hashtext(x.key)
+    ORDER BY hashtext(x.key);
 
-  SELECT e.ord INTO failed
-    FROM jsonb_to_recordset(batch->'expect') AS e(kind text, id text, version integer, ord integer)
-    LEFT JOIN __SCHEMA__.records r ON r.kind = e.kind AND r.id = e.id
-    WHERE coalesce(r.version, 0) <> e.version
-    ORDER BY e.ord
-    LIMIT 1;
-  IF failed IS NOT NULL THEN
-    RETURN failed;
-  END IF;
+  -- Row by row, so every lookup is a primary-key probe whatever the planner
+  -- would guess for a join against a set-returning function.
+  FOR e IN SELECT * FROM jsonb_to_recordset(batch->'expect') AS x(kind text, id text, version integer, ord integer) LOOP
+    SELECT r.version INTO found_version FROM __SCHEMA__.records r WHERE r.kind = e.kind AND r.id = e.id;
+    IF coalesce(found_version, 0) <> e.version THEN
+      RETURN e.ord;
+    END IF;
+  END LOOP;
 
-  DELETE FROM __SCHEMA__.records r
-    USING jsonb_to_recordset(batch->'writes') AS w(kind text, id text, data jsonb)
-    WHERE w.data IS NULL AND r.kind = w.kind AND r.id = w.id;
-
-  UPDATE __SCHEMA__.records r
-    SET version = w.version, data = w.data, updated_at = stamp,
-        created_at = CASE WHEN w.keep THEN r.created_at ELSE stamp END
-    FROM jsonb_to_recordset(batch->'writes') AS w(kind text, id text, expected integer, version integer, data jsonb, keep boolean)
-    WHERE w.data IS NOT NULL AND w.expected > 0 AND r.kind = w.kind AND r.id = w.id;
-
-  INSERT INTO __SCHEMA__.records (kind, id, key, version, data, created_at, updated_at)
-    SELECT w.kind, w.id, w.key, w.version, w.data, stamp, stamp
-    FROM jsonb_to_recordset(batch->'writes') AS w(kind text, id text, key text, expected integer, version integer, data jsonb)
-    WHERE w.data IS NOT NULL AND w.expected = 0;
+  FOR w IN SELECT * FROM jsonb_to_recordset(batch->'writes')
+      AS x(kind text, id text, key text, expected integer, version integer, data jsonb, keep boolean) LOOP
+    IF w.data IS NULL THEN
+      DELETE FROM __SCHEMA__.records WHERE kind = w.kind AND id = w.id;
+    ELSIF w.expected = 0 THEN
+      INSERT INTO __SCHEMA__.records (kind, id, key, version, data, created_at, updated_at)
+        VALUES (w.kind, w.id, w.key, w.version, w.data, stamp, stamp);
+    ELSE
+      UPDATE __SCHEMA__.records
+        SET version = w.version, data = w.data, updated_at = stamp,
+            created_at = CASE WHEN w.keep THEN created_at ELSE stamp END
+        WHERE kind = w.kind AND id = w.id;
+    END IF;
+  END LOOP;
 
   INSERT INTO __SCHEMA__.audit (id, at, actor, action, record_key, detail)
     SELECT (a->>'id')::uuid, stamp, a->>'actor', a->>'action', a->>'key', a->'detail'
