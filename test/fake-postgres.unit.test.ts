@@ -19,7 +19,7 @@ const fakeStore: StoreFactory = async () => {
   };
 };
 
-runStoreConformance(runner, 'fake-postgres', fakeStore, { capabilities: ['schemaBackdoor'] });
+runStoreConformance(runner, 'fake-postgres', fakeStore, { capabilities: ['schemaBackdoor', 'indexedRecord'] });
 runEngineScenarios(runner, 'fake-postgres', fakeStore);
 
 async function migratedEngine() {
@@ -31,7 +31,7 @@ async function migratedEngine() {
 }
 
 describe('postgres store on the fake connection: statements on the wire', () => {
-  it('a commit is one statement, a bind parameter carrying the whole batch', async () => {
+  it('a write-only commit is one generated statement whose bind parameters carry the whole batch', async () => {
     const { connection, store } = await migratedEngine();
     connection.clearStatements();
     await store.transaction(async (tx) => {
@@ -41,16 +41,35 @@ describe('postgres store on the fake connection: statements on the wire', () => 
     });
     expect(connection.statements).toHaveLength(1);
     const [commit] = connection.statements;
-    expect(commit?.text).toBe('SELECT "user_engine".apply_commit($1::text) AS failed');
-    expect(commit?.params).toHaveLength(1);
+    expect(commit?.text.split('\n')[0]).toBe('/* user-engine commit: writes=iiiii audit=1 outbox=1 */');
+    expect(commit?.params).toHaveLength(5 * 4 + 5 + 4);
     expect(commit?.text).not.toContain('DROP');
   });
 
-  it('registerUser costs one statement; updateProfile two; getUser one; findUserByEmail two', async () => {
+  it('a commit that re-checks a record it only read, or a large one, is one apply_commit call', async () => {
+    const { connection, store } = await migratedEngine();
+    await store.transaction(async (tx) => tx.put({ kind: 'note', id: 'seen', data: {}, expectedVersion: 0 }));
+    connection.clearStatements();
+    await store.transaction(async (tx) => {
+      await tx.get('note', 'seen');
+      tx.put({ kind: 'note', id: 'other', data: {}, expectedVersion: 0 });
+    });
+    expect(connection.statements.map((s) => s.text.includes('apply_commit('))).toEqual([false, true]);
+    connection.clearStatements();
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < 20; i++) tx.put({ kind: 'note', id: `big${i}`, data: {}, expectedVersion: 0 });
+    });
+    expect(connection.statements).toHaveLength(1);
+    expect(connection.statements[0]?.text).toContain('apply_commit(');
+    expect(connection.statements[0]?.params).toHaveLength(19);
+  });
+
+  it('registerUser costs one statement; updateProfile two; getUser one; findUserByEmail one', async () => {
     const { connection, engine } = await migratedEngine();
     connection.clearStatements();
     const user = await engine.registerUser({ actor: 't' }, { email: 'count@example.com', handle: 'count' });
-    expect(connection.statements.map((s) => s.text)).toEqual(['SELECT "user_engine".apply_commit($1::text) AS failed']);
+    expect(connection.statements).toHaveLength(1);
+    expect(connection.statements[0]?.text).toMatch(/^\/\* user-engine commit: writes=iii audit=1 outbox=1 \*\//);
     connection.clearStatements();
     await engine.updateProfile({ actor: 't' }, user.id, { displayName: 'Counted' });
     expect(connection.statements).toHaveLength(2);
@@ -58,8 +77,8 @@ describe('postgres store on the fake connection: statements on the wire', () => 
     await engine.getUser(user.id);
     expect(connection.statements).toHaveLength(1);
     connection.clearStatements();
-    await engine.findUserByEmail('COUNT@example.com');
-    expect(connection.statements).toHaveLength(2);
+    expect((await engine.findUserByEmail('COUNT@example.com'))?.id).toBe(user.id);
+    expect(connection.statements).toHaveLength(1);
     for (const s of connection.statements) expect(s.text).not.toContain('count@example.com');
   });
 

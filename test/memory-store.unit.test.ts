@@ -12,5 +12,5 @@ const memoryStore: StoreFactory = async () => {
   };
 };
 
-runStoreConformance(runner, 'memory', memoryStore, { capabilities: ['schemaBackdoor'] });
+runStoreConformance(runner, 'memory', memoryStore, { capabilities: ['schemaBackdoor', 'indexedRecord'] });
 runEngineScenarios(runner, 'memory', memoryStore);

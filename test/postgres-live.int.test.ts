@@ -38,7 +38,10 @@ if (live && pool && client && sql) {
   ];
   for (const [name, connection] of variants) {
     const factory = postgresFactory(name.split(' ')[0]?.replace('-', '') ?? 'live', connection, makeStore);
-    runStoreConformance(runner, `live ${name}`, factory, { capabilities: ['schemaBackdoor'], timeoutMs: 30_000 });
+    runStoreConformance(runner, `live ${name}`, factory, {
+      capabilities: ['schemaBackdoor', 'indexedRecord'],
+      timeoutMs: 30_000,
+    });
     runEngineScenarios(runner, `live ${name}`, factory, { timeoutMs: 30_000 });
   }
 } else {

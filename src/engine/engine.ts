@@ -372,6 +372,10 @@ export class UserEngine {
   }
 
   async #findBy(kind: string, indexId: string): Promise<User | null> {
+    if (this.#store.getIndexedRecord !== undefined) {
+      const record = await this.#store.getIndexedRecord({ kind, id: indexId }, { kind: USER_KIND, field: 'userId' });
+      return record === null ? null : toUser(record.id, record.version, record.data as unknown as UserData);
+    }
     const index = await this.#store.getRecord(kind, indexId);
     if (index === null) return null;
     return this.getUser((index.data as unknown as IndexData).userId);

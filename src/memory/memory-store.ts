@@ -1,6 +1,12 @@
 import { StoreUnavailableError, VersionConflictError } from '../store/errors.js';
 import { copyJsonObject } from '../store/json.js';
-import { compareCodePoints, normalizeAuditQuery, normalizeOutboxQuery, normalizeRecordPage } from '../store/queries.js';
+import {
+  compareCodePoints,
+  normalizeAuditQuery,
+  normalizeIndexLookup,
+  normalizeOutboxQuery,
+  normalizeRecordPage,
+} from '../store/queries.js';
 import { assertId, assertKind, type SerializedRecord, type StoreRecord } from '../store/record.js';
 import {
   type AppliedSchemaVersion,
@@ -154,6 +160,18 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     assertId(id);
     this.#assertReady();
     return this.#read(kind, id);
+  }
+
+  async getIndexedRecord(
+    index: { kind: string; id: string },
+    target: { kind: string; field: string },
+  ): Promise<StoreRecord | null> {
+    const { index: i, target: t } = normalizeIndexLookup(index, target);
+    this.#assertReady();
+    const row = this.#db.records.get(i.kind)?.get(i.id);
+    if (row === undefined) return null;
+    const pointer = (JSON.parse(row.data) as Record<string, unknown>)[t.field];
+    return typeof pointer === 'string' ? this.#read(t.kind, pointer) : null;
   }
 
   async listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]> {

@@ -10,6 +10,10 @@ export function mapPostgresError(error: unknown, operation: string): UserEngineE
   if (UserEngineError.is(error)) return error;
   const sqlState = sqlStateOf(error);
   if (sqlState !== undefined) {
+    // UE409: raise_conflict() in a write-batch statement; the store names the key from the position.
+    if (sqlState === CONFLICT_SQLSTATE) {
+      return new VersionConflictError(null, `version conflict during ${operation}`, { cause: error });
+    }
     // 23505 unique violation, 40001 serialization failure, 40P01 deadlock: another writer won.
     if (sqlState === '23505' || sqlState === '40001' || sqlState === '40P01') {
       return new VersionConflictError(null, `version conflict during ${operation} (SQLSTATE ${sqlState})`, {
@@ -35,6 +39,17 @@ export function mapPostgresError(error: unknown, operation: string): UserEngineE
   return new StoreUnavailableError(`postgres connection failed during ${operation}: ${firstLine(message)}`, {
     cause: error,
   });
+}
+
+/** The SQLSTATE `raise_conflict()` uses (a class of our own: no standard class starts with U). */
+export const CONFLICT_SQLSTATE = 'UE409';
+
+/** The write position a `raise_conflict()` error reports (its DETAIL), or null for any other error. */
+export function conflictPosition(error: unknown): number | null {
+  if (sqlStateOf(error) !== CONFLICT_SQLSTATE) return null;
+  const detail = (error as { detail?: unknown }).detail;
+  const position = typeof detail === 'string' ? Number.parseInt(detail, 10) : Number.NaN;
+  return Number.isSafeInteger(position) && position > 0 ? position : null;
 }
 
 /** SQLSTATEs are five characters of digits and upper-case letters; node socket codes (ECONNRESET) are not. */

@@ -1,6 +1,11 @@
 import { StoreUnavailableError, UserEngineError, VersionConflictError } from '../store/errors.js';
 import { parseJsonObject } from '../store/json.js';
-import { normalizeAuditQuery, normalizeOutboxQuery, normalizeRecordPage } from '../store/queries.js';
+import {
+  normalizeAuditQuery,
+  normalizeIndexLookup,
+  normalizeOutboxQuery,
+  normalizeRecordPage,
+} from '../store/queries.js';
 import {
   assertId,
   assertKind,
@@ -29,18 +34,20 @@ import type {
   StoreTransaction,
   UserEngineStore,
 } from '../store/store.js';
-import { hasEffects, UnitOfWork } from '../store/unit-of-work.js';
+import { type CommitBatch, hasEffects, UnitOfWork } from '../store/unit-of-work.js';
 import type { PostgresConnection } from './connection.js';
-import { mapPostgresError } from './error-mapper.js';
+import { conflictPosition, mapPostgresError } from './error-mapper.js';
 import { migrationScript, migrationsFor, type PostgresMigration } from './migrations/index.js';
 import { applyCommitParams, applyCommitSql, lockSpaceFor } from './sql/apply-commit.js';
 import { countRecordsSql } from './sql/count-records.js';
 import { listRecordsParams, listRecordsSql } from './sql/list-records.js';
 import { readAppliedVersionsSql } from './sql/read-applied-versions.js';
 import { readAuditParams, readAuditSql } from './sql/read-audit.js';
+import { readIndexedRecordParams, readIndexedRecordSql } from './sql/read-indexed-record.js';
 import { readPendingOutboxParams, readPendingOutboxSql } from './sql/read-pending-outbox.js';
 import { readRecordParams, readRecordSql } from './sql/read-record.js';
 import { type SchemaName, schemaName } from './sql/schema-name.js';
+import { type WriteBatchShape, writeBatchParams, writeBatchSql } from './sql/write-batch.js';
 
 export interface PostgresStoreOptions {
   /** A node-postgres Pool or Client, a PGlite instance, `fromPostgresJs(sql)`, or anything of that shape. */
@@ -55,6 +62,7 @@ export interface PostgresStoreOptions {
 interface Statements {
   readAppliedVersions: string;
   readRecord: string;
+  readIndexedRecord: string;
   listRecords: string;
   readAudit: string;
   readPendingOutbox: string;
@@ -85,6 +93,8 @@ export class PostgresUserEngineStore implements UserEngineStore {
   readonly #migrations: Map<number, PostgresMigration>;
   readonly #sql: Statements;
   readonly #lockSpace: number;
+  /** Write-batch statement texts by shape: a handful per store, each prepared once per connection. */
+  readonly #writeBatchTexts = new Map<string, string>();
   /** Set once the schema was seen ready; data calls then skip the readiness round trip. */
   #ready = false;
   #closed = false;
@@ -104,6 +114,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
     this.#sql = {
       readAppliedVersions: readAppliedVersionsSql(s),
       readRecord: readRecordSql(s),
+      readIndexedRecord: readIndexedRecordSql(s),
       listRecords: listRecordsSql(s),
       readAudit: readAuditSql(s),
       readPendingOutbox: readPendingOutboxSql(s),
@@ -144,14 +155,41 @@ export class PostgresUserEngineStore implements UserEngineStore {
     }
     const batch = unit.finish();
     if (!hasEffects(batch)) return result;
-    const { params, expectedKeys } = applyCommitParams(batch, this.#lockSpace);
-    const rows = await this.#query(this.#sql.applyCommit, params, 'commit');
-    const failed = normalizeInteger(rows[0]?.failed, 'failed');
-    if (failed !== 0) {
-      const key = expectedKeys[failed - 1] ?? null;
-      throw new VersionConflictError(key, key === null ? 'version conflict' : `version conflict on ${key}`);
-    }
+    await this.#commit(batch);
     return result;
+  }
+
+  /**
+   * One statement either way. A small batch that only writes — every engine
+   * command — goes as a generated write-batch statement (no function body on
+   * the success path); a batch that must also re-check records it only read,
+   * or a large one, goes through `apply_commit`, whose advisory locks make
+   * those checks exact.
+   */
+  async #commit(batch: CommitBatch): Promise<void> {
+    let keys: string[];
+    let rows: Record<string, unknown>[];
+    if (batch.checks.length === 0 && batch.writes.length <= 8 && batch.audit.length <= 4 && batch.outbox.length <= 4) {
+      const statement = writeBatchParams(batch);
+      keys = statement.keys;
+      rows = await this.#query(this.#writeBatchSql(statement.shape), statement.params, 'commit', keys);
+    } else {
+      const statement = applyCommitParams(batch, this.#lockSpace);
+      keys = statement.expectedKeys;
+      rows = await this.#query(this.#sql.applyCommit, statement.params, 'commit', keys);
+    }
+    const failed = normalizeInteger(rows[0]?.failed, 'failed');
+    if (failed !== 0) throw conflictAt(keys, failed);
+  }
+
+  #writeBatchSql(shape: WriteBatchShape): string {
+    const cacheKey = `${shape.ops}/${shape.audit}/${shape.outbox}`;
+    let text = this.#writeBatchTexts.get(cacheKey);
+    if (text === undefined) {
+      text = writeBatchSql(this.#schema, shape);
+      this.#writeBatchTexts.set(cacheKey, text);
+    }
+    return text;
   }
 
   async getRecord(kind: string, id: string): Promise<StoreRecord | null> {
@@ -159,6 +197,21 @@ export class PostgresUserEngineStore implements UserEngineStore {
     assertId(id);
     await this.#ensureReady();
     return this.#readRecord(kind, id);
+  }
+
+  async getIndexedRecord(
+    index: { kind: string; id: string },
+    target: { kind: string; field: string },
+  ): Promise<StoreRecord | null> {
+    const lookup = normalizeIndexLookup(index, target);
+    await this.#ensureReady();
+    const rows = await this.#query(
+      this.#sql.readIndexedRecord,
+      readIndexedRecordParams(lookup.index, lookup.target),
+      'getIndexedRecord',
+    );
+    const row = rows[0];
+    return row === undefined ? null : deserializeRecord(row as never);
   }
 
   async listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]> {
@@ -275,12 +328,20 @@ export class PostgresUserEngineStore implements UserEngineStore {
     this.#ready = true;
   }
 
-  async #query(text: string, params: unknown[], operation: string): Promise<Record<string, unknown>[]> {
+  /** One statement. `conflictKeys` names the key when a write-batch statement raised a conflict. */
+  async #query(
+    text: string,
+    params: unknown[],
+    operation: string,
+    conflictKeys?: readonly string[],
+  ): Promise<Record<string, unknown>[]> {
     this.#assertOpen();
     try {
       const result = await this.#connection.query(text, params);
       return result.rows;
     } catch (error) {
+      const position = conflictKeys === undefined ? null : conflictPosition(error);
+      if (position !== null && conflictKeys !== undefined) throw conflictAt(conflictKeys, position, error);
       const mapped = mapPostgresError(error, operation);
       if (mapped.code === 'schema_not_ready') this.#ready = false;
       throw mapped;
@@ -290,6 +351,11 @@ export class PostgresUserEngineStore implements UserEngineStore {
   #assertOpen(): void {
     if (this.#closed) throw new StoreUnavailableError('this store was closed');
   }
+}
+
+function conflictAt(keys: readonly string[], position: number, cause?: unknown): VersionConflictError {
+  const key = keys[position - 1] ?? null;
+  return new VersionConflictError(key, key === null ? 'version conflict' : `version conflict on ${key}`, { cause });
 }
 
 /** A row that does not parse is a store fault, reported as such, never as the caller's bad input. */

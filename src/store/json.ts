@@ -95,7 +95,9 @@ function fail(walk: Walk, message: string): never {
 /**
  * Validates `value` exactly as `write` does (same errors) without producing
  * text. Returns true when every object's own key order is already the sorted
- * order, so that `JSON.stringify(value)` is the canonical text.
+ * order, so that `JSON.stringify(value)` is the canonical text; returns false
+ * at the first key out of order (jsonb, for one, orders keys by length), and
+ * `write` then validates and sorts in one pass.
  */
 function validateSorted(value: unknown, depth: number, walk: Walk): boolean {
   switch (typeof value) {
@@ -114,12 +116,11 @@ function validateSorted(value: unknown, depth: number, walk: Walk): boolean {
       if (walk.ancestors.includes(value)) fail(walk, 'contains a cycle');
       if (depth > MAX_JSON_DEPTH) fail(walk, `is nested deeper than ${MAX_JSON_DEPTH} levels`);
       walk.ancestors.push(value);
-      let sorted = true;
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
           walk.trail.push(i);
           if (!(i in value)) fail(walk, 'is a hole in a sparse array');
-          if (!validateSorted(value[i], depth + 1, walk)) sorted = false;
+          if (!validateSorted(value[i], depth + 1, walk)) return false;
           walk.trail.pop();
         }
       } else {
@@ -133,15 +134,19 @@ function validateSorted(value: unknown, depth: number, walk: Walk): boolean {
           if (MAYBE_UNSTORABLE.test(key) && UNSTORABLE_TEXT.test(key)) {
             fail(walk, `has a key that ${unstorableTextReason(key)}`);
           }
-          if (previous !== undefined && previous > key) sorted = false;
+          if (previous !== undefined && previous > key) {
+            walk.ancestors.length = 0;
+            walk.trail.length = 0;
+            return false;
+          }
           previous = key;
           walk.trail.push(key);
-          if (!validateSorted((value as Record<string, unknown>)[key], depth + 1, walk)) sorted = false;
+          if (!validateSorted((value as Record<string, unknown>)[key], depth + 1, walk)) return false;
           walk.trail.pop();
         }
       }
       walk.ancestors.pop();
-      return sorted;
+      return true;
     }
     default:
       return fail(walk, `${describe(value)} is not a JSON value`);

@@ -43,6 +43,23 @@ export function normalizeRecordPage(kind: unknown, page: RecordPage | undefined)
   return { kind, after: after ?? null, limit: pageLimit(options.limit) };
 }
 
+export interface IndexLookup {
+  index: { kind: string; id: string };
+  target: { kind: string; field: string };
+}
+
+export function normalizeIndexLookup(index: unknown, target: unknown): IndexLookup {
+  const i = optionsObject(index, 'index');
+  const t = optionsObject(target, 'target');
+  assertKind(i.kind, 'index.kind');
+  assertId(i.id, 'index.id');
+  assertKind(t.kind, 'target.kind');
+  if (typeof t.field !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(t.field)) {
+    throw new ValidationError('target.field', 'must be a field name of letters, digits and _');
+  }
+  return { index: { kind: i.kind, id: i.id }, target: { kind: t.kind, field: t.field } };
+}
+
 export interface NormalizedAuditQuery {
   afterSeq: number;
   limit: number;

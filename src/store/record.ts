@@ -145,7 +145,15 @@ export function normalizeInteger(value: unknown, field: string): number {
 }
 
 /** Timestamps: from `Date` or any string `Date` parses, to ISO-8601 UTC with milliseconds. */
+const ISO_MILLISECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
 export function normalizeTimestamp(value: unknown, field: string): string {
+  // Already in the one form we return (stores select it that way): only check it is a real instant.
+  if (typeof value === 'string' && ISO_MILLISECONDS.test(value)) {
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime()) && date.toISOString() === value) return value;
+    throw new ValidationError(field, 'is not a valid timestamp');
+  }
   let date: Date;
   if (value instanceof Date) date = value;
   else if (typeof value === 'string') {

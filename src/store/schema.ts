@@ -36,7 +36,7 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
   Object.freeze({
     version: 2,
     name: 'one-statement commit function',
-    checksum: 'sha256:f7f6669c40f436db3733dcfb71fe0786c89be478468fac2aebe91f2265c3f460',
+    checksum: 'sha256:72f2f33a80b673e5b4a11d87ab7f2ce26855a897a904b5a345cacbf431ee2371',
     breaking: false,
   }),
 ]);

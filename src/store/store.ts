@@ -31,6 +31,19 @@ export interface UserEngineStore {
    */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   getRecord(kind: string, id: string): Promise<StoreRecord | null>;
+  /**
+   * Optional: reads the record that an index record points at — the index
+   * record `index`, whose data field `target.field` holds the id of a record
+   * of kind `target.kind` — in one read. Null when either is missing or the
+   * field is not a string. Callers without it (the engine included) fall
+   * back to two `getRecord` calls; stores offer it to save a round trip.
+   *
+   * @example store.getIndexedRecord?.({ kind: 'user-email', id: 'ada@example.com' }, { kind: 'user', field: 'userId' })
+   */
+  getIndexedRecord?(
+    index: { kind: string; id: string },
+    target: { kind: string; field: string },
+  ): Promise<StoreRecord | null>;
   /** Records of one kind by `id` ascending (code point order), keyset-paged after `after`. */
   listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]>;
   readAudit(query?: AuditQuery): Promise<AuditEntry[]>;

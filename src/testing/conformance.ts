@@ -440,6 +440,47 @@ export const conformanceCases: readonly Case[] = [
       await rejectsWith(store.readAudit({ recordKey: 'not a key' }), 'invalid_input');
     },
   },
+  {
+    name: 'getIndexedRecord follows an index record to its target in one read, and is null when either is missing',
+    requires: 'indexedRecord',
+    async run({ store }) {
+      await store.migrate();
+      const lookup = store.getIndexedRecord?.bind(store);
+      assert.ok(lookup, 'the factory declared indexedRecord but the store has no getIndexedRecord');
+      await store.transaction(async (tx) => {
+        tx.put({ kind: 'person', id: 'p1', data: { name: 'Ada' }, expectedVersion: 0 });
+        tx.put({ kind: 'person-email', id: 'ada@example.com', data: { personId: 'p1' }, expectedVersion: 0 });
+        tx.put({ kind: 'person-email', id: 'ghost@example.com', data: { personId: 'p404' }, expectedVersion: 0 });
+        tx.put({ kind: 'person-email', id: 'odd@example.com', data: { personId: 7 }, expectedVersion: 0 });
+      });
+      const found = await lookup(
+        { kind: 'person-email', id: 'ada@example.com' },
+        { kind: 'person', field: 'personId' },
+      );
+      assert.deepEqual(found, await store.getRecord('person', 'p1'));
+      assert.equal(
+        await lookup({ kind: 'person-email', id: 'nobody@example.com' }, { kind: 'person', field: 'personId' }),
+        null,
+      );
+      assert.equal(
+        await lookup({ kind: 'person-email', id: 'ghost@example.com' }, { kind: 'person', field: 'personId' }),
+        null,
+      );
+      assert.equal(
+        await lookup({ kind: 'person-email', id: 'odd@example.com' }, { kind: 'person', field: 'personId' }),
+        null,
+      );
+      assert.equal(
+        await lookup({ kind: 'person-email', id: 'ada@example.com' }, { kind: 'person', field: 'other' }),
+        null,
+      );
+      await rejectsWith(lookup({ kind: 'Bad', id: 'x' }, { kind: 'person', field: 'personId' }), 'invalid_input');
+      await rejectsWith(
+        lookup({ kind: 'person-email', id: 'x' }, { kind: 'person', field: "a'; --" }),
+        'invalid_input',
+      );
+    },
+  },
   // ----- unit of work (SPEC §4)
   {
     name: 'reads inside a transaction see its own writes; other readers see nothing until commit',

@@ -6,9 +6,11 @@ import { countRecordsSql } from '../postgres/sql/count-records.js';
 import { listRecordsSql } from '../postgres/sql/list-records.js';
 import { readAppliedVersionsSql } from '../postgres/sql/read-applied-versions.js';
 import { readAuditSql } from '../postgres/sql/read-audit.js';
+import { readIndexedRecordSql } from '../postgres/sql/read-indexed-record.js';
 import { readPendingOutboxSql } from '../postgres/sql/read-pending-outbox.js';
 import { readRecordSql } from '../postgres/sql/read-record.js';
 import { type SchemaName, schemaName } from '../postgres/sql/schema-name.js';
+import { parseWriteBatchHeader, type WriteBatchShape, writeBatchSql } from '../postgres/sql/write-batch.js';
 import { canonicalJson } from '../store/json.js';
 import { compareCodePoints } from '../store/queries.js';
 import { type AppliedSchemaVersion, SCHEMA_VERSIONS } from '../store/schema.js';
@@ -39,7 +41,8 @@ type Handler = (params: unknown[]) => Rows;
  * A stand-in for a Postgres connection that answers exactly the statements
  * `PostgresUserEngineStore` sends for one schema — any other statement is an
  * error — and keeps its tables in memory. It returns rows the way
- * node-postgres does (bigint as string, timestamps as `Date`, JSON as text),
+ * node-postgres does for those statements (bigint as string, JSON and
+ * timestamps as the text the statements select),
  * records every statement with its parameters, and can be told to fail the
  * Nth statement or to drop the connection, for failure-injection tests that
  * need no server.
@@ -65,6 +68,9 @@ export class FakePostgresConnection implements PostgresConnection {
     const s = this.#schema;
     this.#handlers.set(readAppliedVersionsSql(s), () => this.#readAppliedVersions());
     this.#handlers.set(readRecordSql(s), ([kind, id]) => this.#readRecord(String(kind), String(id)));
+    this.#handlers.set(readIndexedRecordSql(s), ([kind, id, targetKind, field]) =>
+      this.#readIndexedRecord(String(kind), String(id), String(targetKind), String(field)),
+    );
     this.#handlers.set(listRecordsSql(s), ([kind, after, limit]) =>
       this.#listRecords(String(kind), String(after), Number(limit)),
     );
@@ -75,7 +81,7 @@ export class FakePostgresConnection implements PostgresConnection {
       this.#readPendingOutbox(Number(afterSeq), Number(limit)),
     );
     this.#handlers.set(countRecordsSql(s), () => this.#countRecords());
-    this.#handlers.set(applyCommitSql(s), ([batch]) => this.#applyCommit(String(batch)));
+    this.#handlers.set(applyCommitSql(s), (params) => this.#applyCommit(params));
     for (const version of SCHEMA_VERSIONS) {
       const migration = POSTGRES_MIGRATIONS.find((m) => m.version === version.version);
       if (migration !== undefined) this.#scripts.set(migrationScript(s, migration, version), { ...version });
@@ -119,6 +125,8 @@ export class FakePostgresConnection implements PostgresConnection {
       this.#runScript(text);
       return { rows: [] };
     }
+    const shape = parseWriteBatchHeader(text);
+    if (shape !== null && text === writeBatchSql(this.#schema, shape)) return { rows: this.#writeBatch(shape, params) };
     throw new FakePostgresError('42601', `FakePostgresConnection does not know this statement: ${text.slice(0, 80)}`);
   }
 
@@ -176,14 +184,24 @@ export class FakePostgresConnection implements PostgresConnection {
       id: row.id,
       version: row.version,
       data: row.data,
-      created_at: new Date(row.createdAt),
-      updated_at: new Date(row.updatedAt),
+      created_at: row.createdAt,
+      updated_at: row.updatedAt,
     };
   }
 
   #readRecord(kind: string, id: string): Rows {
     this.#requireTables(1);
     const row = this.#recordRow(kind, id);
+    return row === undefined ? [] : [row];
+  }
+
+  #readIndexedRecord(kind: string, id: string, targetKind: string, field: string): Rows {
+    this.#requireTables(1);
+    const index = this.database.records.get(kind)?.get(id);
+    if (index === undefined) return [];
+    const pointer = (JSON.parse(index.data) as Record<string, unknown>)[field];
+    if (typeof pointer !== 'string') return [];
+    const row = this.#recordRow(targetKind, pointer);
     return row === undefined ? [] : [row];
   }
 
@@ -202,7 +220,7 @@ export class FakePostgresConnection implements PostgresConnection {
       .map((e) => ({
         seq: String(e.seq),
         id: e.id,
-        at: new Date(e.at),
+        at: e.at,
         actor: e.actor,
         action: e.action,
         record_key: e.recordKey,
@@ -221,7 +239,7 @@ export class FakePostgresConnection implements PostgresConnection {
         topic: m.topic,
         key: m.key,
         payload: m.payload,
-        created_at: new Date(m.createdAt),
+        created_at: m.createdAt,
       }));
   }
 
@@ -233,47 +251,136 @@ export class FakePostgresConnection implements PostgresConnection {
     return rows;
   }
 
-  #applyCommit(text: string): Rows {
+  /** A write-batch statement: every write's version check, then everything, or UE409 naming the write. */
+  #writeBatch(shape: WriteBatchShape, params: unknown[]): Rows {
     this.#requireTables(2);
-    const failed = applyCommitBatch(this.database, parseBatch(text), new Date().toISOString());
+    const batch = writeBatchFromParams(shape, params);
+    const failed = applyCommitBatch(this.database, batch, new Date().toISOString());
+    if (failed !== null) {
+      throw Object.assign(new FakePostgresError('UE409', `user-engine: version conflict at write ${failed.position}`), {
+        detail: String(failed.position),
+      });
+    }
+    return [{ failed: 0 }];
+  }
+
+  #applyCommit(params: unknown[]): Rows {
+    this.#requireTables(2);
+    const failed = applyCommitBatch(this.database, batchFromParams(params), new Date().toISOString());
     return [{ failed: failed === null ? 0 : failed.position }];
   }
 }
 
-interface BatchJson {
-  expect: { kind: string; id: string; key: string; version: number; ord: number }[];
-  writes: { kind: string; id: string; key: string; expected: number; version: number; keep: boolean; data?: unknown }[];
-  audit: { id: string; actor: string; action: string; key: string | null; detail: unknown }[];
-  outbox: { id: string; topic: string; key: string; payload: unknown }[];
+/** Reads a write-batch statement's parameters back into a batch, by its shape. */
+function writeBatchFromParams(shape: WriteBatchShape, params: unknown[]): CommitBatch {
+  let at = 0;
+  const take = (): unknown => {
+    if (at >= params.length) throw new FakePostgresError('08P01', 'bind message supplies too few parameters');
+    return params[at++];
+  };
+  const str = (): string => {
+    const value = take();
+    if (typeof value !== 'string') throw new FakePostgresError('22P02', 'expected text');
+    return value;
+  };
+  const int = (): number => Number(take());
+  const writes: CommitBatch['writes'] = [];
+  for (const op of shape.ops) {
+    const kind = str();
+    const id = str();
+    const key = `${kind}:${id}`;
+    if (op === 'i') {
+      const version = int();
+      writes.push({
+        kind,
+        id,
+        key,
+        expectedVersion: 0,
+        version,
+        data: canonicalJson(JSON.parse(str()), 'data'),
+        keepCreatedAt: false,
+      });
+    } else if (op === 'u') {
+      const expectedVersion = int();
+      const version = int();
+      const data = canonicalJson(JSON.parse(str()), 'data');
+      writes.push({ kind, id, key, expectedVersion, version, data, keepCreatedAt: int() === 1 });
+    } else {
+      writes.push({ kind, id, key, expectedVersion: int(), version: 0, data: null, keepCreatedAt: false });
+    }
+  }
+  const audit: CommitBatch['audit'] = [];
+  for (let i = 0; i < shape.audit; i++) {
+    const [id, actor, action, recordKey] = [str(), str(), str(), str()];
+    audit.push({
+      id,
+      actor,
+      action,
+      recordKey: recordKey === '' ? null : recordKey,
+      detail: canonicalJson(JSON.parse(str()), 'detail'),
+    });
+  }
+  const outbox: CommitBatch['outbox'] = [];
+  for (let i = 0; i < shape.outbox; i++) {
+    const [id, topic, key] = [str(), str(), str()];
+    outbox.push({ id, topic, key, payload: canonicalJson(JSON.parse(str()), 'payload') });
+  }
+  if (at !== params.length) throw new FakePostgresError('08P01', 'bind message supplies too many parameters');
+  return { checks: [], writes, audit, outbox };
 }
 
-/** Reads the batch the way the SQL function does: the expectations that are not writes are the checks. */
-function parseBatch(text: string): CommitBatch {
-  const batch = JSON.parse(text) as BatchJson;
-  const checkCount = batch.expect.length - batch.writes.length;
+/** Reads the function's parallel-array parameters back into a batch, checking each the way Postgres would. */
+function batchFromParams(params: unknown[]): CommitBatch {
+  if (params.length !== 19) throw new FakePostgresError('42883', 'function apply_commit does not take these arguments');
+  const list = (i: number): unknown[] => {
+    const value = params[i];
+    if (!Array.isArray(value)) throw new FakePostgresError('22P02', `parameter $${i + 1} is not an array`);
+    // The store promises arrays without NULL elements (postgres.js mangles them).
+    if (value.some((v) => v === null || v === undefined)) {
+      throw new FakePostgresError('22004', `parameter $${i + 1} has a NULL element`);
+    }
+    return value;
+  };
+  const text = (value: unknown): string => {
+    if (typeof value !== 'string') throw new FakePostgresError('22P02', 'expected text');
+    return value;
+  };
+  const json = (value: unknown, field: string): string => canonicalJson(JSON.parse(text(value)), field);
+  const [checkKinds, checkIds, checkVersions] = [list(1), list(2), list(3)];
+  const [kinds, ids, expected, versions, keep, data] = [list(4), list(5), list(6), list(7), list(8), list(9)];
+  const [auditIds, actors, actions, recordKeys, details] = [list(10), list(11), list(12), list(13), list(14)];
+  const [outboxIds, topics, outboxKeys, payloads] = [list(15), list(16), list(17), list(18)];
   return {
-    checks: batch.expect.slice(0, checkCount).map((e) => ({ kind: e.kind, id: e.id, key: e.key, version: e.version })),
-    writes: batch.writes.map((w) => ({
-      kind: w.kind,
-      id: w.id,
-      key: w.key,
-      expectedVersion: w.expected,
-      version: w.version,
-      data: w.data === undefined ? null : canonicalJson(w.data, 'data'),
-      keepCreatedAt: w.keep,
+    checks: checkKinds.map((kind, i) => {
+      const k = text(kind);
+      const id = text(checkIds[i]);
+      return { kind: k, id, key: `${k}:${id}`, version: Number(checkVersions[i]) };
+    }),
+    writes: kinds.map((kind, i) => {
+      const k = text(kind);
+      const id = text(ids[i]);
+      return {
+        kind: k,
+        id,
+        key: `${k}:${id}`,
+        expectedVersion: Number(expected[i]),
+        version: Number(versions[i]),
+        data: data[i] === '' ? null : json(data[i], 'data'),
+        keepCreatedAt: keep[i] === 1,
+      };
+    }),
+    audit: auditIds.map((id, i) => ({
+      id: text(id),
+      actor: text(actors[i]),
+      action: text(actions[i]),
+      recordKey: recordKeys[i] === '' ? null : text(recordKeys[i]),
+      detail: json(details[i], 'detail'),
     })),
-    audit: batch.audit.map((a) => ({
-      id: a.id,
-      actor: a.actor,
-      action: a.action,
-      recordKey: a.key,
-      detail: canonicalJson(a.detail, 'detail'),
-    })),
-    outbox: batch.outbox.map((o) => ({
-      id: o.id,
-      topic: o.topic,
-      key: o.key,
-      payload: canonicalJson(o.payload, 'payload'),
+    outbox: outboxIds.map((id, i) => ({
+      id: text(id),
+      topic: text(topics[i]),
+      key: text(outboxKeys[i]),
+      payload: json(payloads[i], 'payload'),
     })),
   };
 }

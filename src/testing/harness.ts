@@ -21,7 +21,7 @@ export interface StoreHandle<S extends UserEngineStore = UserEngineStore> {
 export type StoreFactory<S extends UserEngineStore = UserEngineStore> = () => Promise<StoreHandle<S>>;
 
 /** An ability a case needs beyond the store contract; cases needing one the factory lacks are skipped. */
-export type SuiteCapability = 'schemaBackdoor';
+export type SuiteCapability = 'schemaBackdoor' | 'indexedRecord';
 
 /** One named case of a shared suite. */
 export interface SuiteCase<C> {

@@ -5,52 +5,50 @@ import type { SchemaName } from './schema-name.js';
  * The whole commit of a store transaction, one statement: the function
  * installed by schema version 2 checks every expectation under per-key
  * advisory locks and applies everything, or returns the 1-based position of
- * the expectation that failed (0 = applied).
+ * the expectation that failed (0 = applied). Every parameter is cast, so
+ * every driver binds the arrays the same way.
  */
-export const applyCommitSql = (s: SchemaName) => `SELECT ${s.quoted}.apply_commit($1::text) AS failed`;
+export const applyCommitSql = (s: SchemaName) =>
+  `SELECT ${s.quoted}.apply_commit($1::integer, $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], $7::integer[], $8::integer[], $9::integer[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[]) AS failed`;
 
 export interface CommitParams {
   params: unknown[];
-  /** The record key behind each expectation position, to name a conflict. */
+  /** The record key behind each expectation position (checks, then writes), to name a conflict. */
   expectedKeys: string[];
 }
 
 /**
- * Serializes a batch as the function's one text parameter. Record data is
- * already canonical JSON text and is spliced into the batch as it is, so no
- * value is parsed and re-serialized on the hot path; strings go through
- * JSON.stringify. The batch is a bind parameter like every other value.
+ * The batch as the function's parallel arrays of text and integers, with no
+ * NULL elements (see the migration for why). Record data, audit details and
+ * outbox payloads are already canonical JSON text and travel as they are;
+ * a delete is ''. Every value is a bind parameter.
  */
 export function applyCommitParams(batch: CommitBatch, lockSpace: number): CommitParams {
-  const q = JSON.stringify;
-  const expect: string[] = [];
-  const expectedKeys: string[] = [];
-  for (const c of batch.checks) {
-    expectedKeys.push(c.key);
-    expect.push(
-      `{"kind":${q(c.kind)},"id":${q(c.id)},"key":${q(c.key)},"version":${c.version},"ord":${expectedKeys.length}}`,
-    );
-  }
-  const writes: string[] = [];
-  for (const w of batch.writes) {
-    expectedKeys.push(w.key);
-    expect.push(
-      `{"kind":${q(w.kind)},"id":${q(w.id)},"key":${q(w.key)},"version":${w.expectedVersion},"ord":${expectedKeys.length}}`,
-    );
-    const data = w.data === null ? '' : `,"data":${w.data}`;
-    writes.push(
-      `{"kind":${q(w.kind)},"id":${q(w.id)},"key":${q(w.key)},"expected":${w.expectedVersion},"version":${w.version},"keep":${w.keepCreatedAt}${data}}`,
-    );
-  }
-  const audit = batch.audit.map(
-    (a) =>
-      `{"id":${q(a.id)},"actor":${q(a.actor)},"action":${q(a.action)},"key":${q(a.recordKey)},"detail":${a.detail}}`,
-  );
-  const outbox = batch.outbox.map(
-    (o) => `{"id":${q(o.id)},"topic":${q(o.topic)},"key":${q(o.key)},"payload":${o.payload}}`,
-  );
-  const text = `{"lockSpace":${lockSpace},"expect":[${expect.join(',')}],"writes":[${writes.join(',')}],"audit":[${audit.join(',')}],"outbox":[${outbox.join(',')}]}`;
-  return { params: [text], expectedKeys };
+  const { checks, writes, audit, outbox } = batch;
+  return {
+    params: [
+      lockSpace,
+      checks.map((c) => c.kind),
+      checks.map((c) => c.id),
+      checks.map((c) => c.version),
+      writes.map((w) => w.kind),
+      writes.map((w) => w.id),
+      writes.map((w) => w.expectedVersion),
+      writes.map((w) => w.version),
+      writes.map((w) => (w.keepCreatedAt ? 1 : 0)),
+      writes.map((w) => w.data ?? ''),
+      audit.map((a) => a.id),
+      audit.map((a) => a.actor),
+      audit.map((a) => a.action),
+      audit.map((a) => a.recordKey ?? ''),
+      audit.map((a) => a.detail),
+      outbox.map((o) => o.id),
+      outbox.map((o) => o.topic),
+      outbox.map((o) => o.key),
+      outbox.map((o) => o.payload),
+    ],
+    expectedKeys: [...checks.map((c) => c.key), ...writes.map((w) => w.key)],
+  };
 }
 
 /**

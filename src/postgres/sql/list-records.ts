@@ -1,3 +1,4 @@
+import { recordColumns } from './record-columns.js';
 import type { SchemaName } from './schema-name.js';
 
 /**
@@ -7,8 +8,8 @@ import type { SchemaName } from './schema-name.js';
  * (one plan) serves every page.
  */
 export const listRecordsSql = (s: SchemaName) =>
-  `SELECT kind, id, version, data::text AS data, created_at, updated_at FROM ${s.quoted}.records
-   WHERE kind = $1 AND id > $2 ORDER BY id LIMIT $3`;
+  `SELECT ${recordColumns('r')} FROM ${s.quoted}.records r
+   WHERE r.kind = $1 AND r.id > $2 ORDER BY r.id LIMIT $3`;
 
 export const listRecordsParams = (kind: string, after: string | null, limit: number): unknown[] => [
   kind,

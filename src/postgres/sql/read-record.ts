@@ -1,7 +1,8 @@
+import { recordColumns } from './record-columns.js';
 import type { SchemaName } from './schema-name.js';
 
-/** One record by kind and id. `data::text` so every driver hands back the same thing: JSON text. */
+/** One record by kind and id (a primary-key probe). */
 export const readRecordSql = (s: SchemaName) =>
-  `SELECT kind, id, version, data::text AS data, created_at, updated_at FROM ${s.quoted}.records WHERE kind = $1 AND id = $2`;
+  `SELECT ${recordColumns('r')} FROM ${s.quoted}.records r WHERE r.kind = $1 AND r.id = $2`;
 
 export const readRecordParams = (kind: string, id: string): unknown[] => [kind, id];
