@@ -95,7 +95,7 @@ export async function checkInvariants(
   for (const index of identities) {
     const user = byId.get(owner(index));
     check(
-      user !== undefined && user.identities.some((i) => `${i.provider}:${i.subject}` === index.id),
+      user?.identities.some((i) => `${i.provider}:${i.subject}` === index.id) === true,
       `identity index ${index.id} does not match its user`,
     );
   }

@@ -59,7 +59,7 @@ export class FakePostgresConnection implements PostgresConnection {
   readonly #schema: SchemaName;
   readonly #handlers = new Map<string, Handler>();
   readonly #scripts = new Map<string, AppliedSchemaVersion>();
-  readonly #failures = new Map<number, unknown>();
+  readonly #failures = new Map<number, { error: unknown; afterApply: boolean }>();
   #schemaCreated = false;
   #dropped = false;
 
@@ -93,9 +93,18 @@ export class FakePostgresConnection implements PostgresConnection {
     this.statements.length = 0;
   }
 
-  /** Makes the `n`th statement from now (1 = the next) fail with `error` (by default a lost connection, 08006). */
-  failStatement(n: number, error: unknown = new FakePostgresError('08006', 'connection failure (injected)')): void {
-    this.#failures.set(this.statements.length + n, error);
+  /**
+   * Makes the `n`th statement from now (1 = the next) fail with `error` (by
+   * default a lost connection, 08006). With `afterApply`, the statement takes
+   * effect first and only its answer is lost — the ambiguous failure a
+   * client sees when a connection drops during a commit.
+   */
+  failStatement(
+    n: number,
+    error: unknown = new FakePostgresError('08006', 'connection failure (injected)'),
+    options: { afterApply?: boolean } = {},
+  ): void {
+    this.#failures.set(this.statements.length + n, { error, afterApply: options.afterApply === true });
   }
 
   /** Forgets injected failures that have not fired yet. */
@@ -118,37 +127,45 @@ export class FakePostgresConnection implements PostgresConnection {
   }
 
   async query(text: string, params: unknown[] = []): Promise<{ rows: Rows }> {
-    this.#receive('query', text, params);
-    const handler = this.#handlers.get(text);
-    if (handler !== undefined) return { rows: handler(params) };
-    if (params.length === 0 && this.#scripts.has(text)) {
-      this.#runScript(text);
-      return { rows: [] };
-    }
-    const shape = parseWriteBatchHeader(text);
-    if (shape !== null && text === writeBatchSql(this.#schema, shape)) return { rows: this.#writeBatch(shape, params) };
-    throw new FakePostgresError('42601', `FakePostgresConnection does not know this statement: ${text.slice(0, 80)}`);
+    const lostAnswer = this.#receive('query', text, params);
+    const rows = this.#answer(text, params);
+    if (lostAnswer !== undefined) throw lostAnswer;
+    return { rows };
   }
 
   async exec(script: string): Promise<unknown> {
-    this.#receive('exec', script, []);
+    const lostAnswer = this.#receive('exec', script, []);
     if (!this.#scripts.has(script)) {
       throw new FakePostgresError('42601', `FakePostgresConnection does not know this script: ${script.slice(0, 80)}`);
     }
     this.#runScript(script);
+    if (lostAnswer !== undefined) throw lostAnswer;
     return [];
   }
 
-  #receive(via: 'query' | 'exec', text: string, params: unknown[]): void {
-    this.statements.push({ via, text, params: [...params] });
-    const injected = this.#failures.get(this.statements.length);
-    if (injected !== undefined) {
-      this.#failures.delete(this.statements.length);
-      throw injected;
+  #answer(text: string, params: unknown[]): Rows {
+    const handler = this.#handlers.get(text);
+    if (handler !== undefined) return handler(params);
+    if (params.length === 0 && this.#scripts.has(text)) {
+      this.#runScript(text);
+      return [];
     }
+    const shape = parseWriteBatchHeader(text);
+    if (shape !== null && text === writeBatchSql(this.#schema, shape)) return this.#writeBatch(shape, params);
+    throw new FakePostgresError('42601', `FakePostgresConnection does not know this statement: ${text.slice(0, 80)}`);
+  }
+
+  /** Records a statement; throws an injected failure that strikes before it runs, returns one that strikes after. */
+  #receive(via: 'query' | 'exec', text: string, params: unknown[]): unknown {
+    this.statements.push({ via, text, params: [...params] });
     if (this.#dropped) {
       throw Object.assign(new Error('Connection terminated unexpectedly (injected)'), { code: 'ECONNRESET' });
     }
+    const injected = this.#failures.get(this.statements.length);
+    if (injected === undefined) return undefined;
+    this.#failures.delete(this.statements.length);
+    if (!injected.afterApply) throw injected.error;
+    return injected.error;
   }
 
   /** A migration script: version row first (a duplicate fails as 23505, like the primary key), then its objects. */

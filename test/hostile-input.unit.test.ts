@@ -1,0 +1,42 @@
+// Hostile input for every command on the in-memory store and PGlite: each input
+// succeeds and reads back exactly, or is a ValidationError with nothing written.
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InMemoryUserEngineStore } from '../src/index.js';
+import { PostgresUserEngineStore } from '../src/postgres/index.js';
+import { checkHostileCommand, type HostileCommand } from './support/hostile.js';
+
+const COMMANDS: HostileCommand[] = [
+  'registerUser',
+  'updateProfile',
+  'changeEmail',
+  'changeHandle',
+  'linkIdentity',
+  'grantRole',
+  'suspendUser',
+];
+
+describe('hostile input [memory]', () => {
+  for (const command of COMMANDS) {
+    it(`${command}: valid and read back exactly, or ValidationError with nothing written`, async () => {
+      const store = new InMemoryUserEngineStore();
+      await store.migrate();
+      const tally = await checkHostileCommand(store, command, 200);
+      expect(tally.rejected).toBeGreaterThan(0);
+      expect(tally.accepted).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('hostile input [pglite]', () => {
+  const db = new PGlite();
+  afterAll(async () => db.close());
+  for (const command of COMMANDS) {
+    it(`${command}: valid and read back exactly, or ValidationError with nothing written`, async () => {
+      const store = new PostgresUserEngineStore({ connection: db, schema: `hostile_${command.toLowerCase()}` });
+      await store.migrate();
+      const tally = await checkHostileCommand(store, command, 40);
+      expect(tally.accepted + tally.rejected).toBeGreaterThan(0);
+    }, 30_000);
+  }
+});
