@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InMemoryUserEngineStore } from '../memory/memory-store.js';
-import type { PostgresConnection } from '../postgres/connection.js';
+import { fromNodePostgres, type NodePostgresQueryable, type PostgresConnection } from '../postgres/connection.js';
 import { PostgresUserEngineStore } from '../postgres/postgres-store.js';
 import type { UserEngineStore } from '../store/store.js';
 import { acquireEmbeddedLock } from './embedded-lock.js';
@@ -40,7 +40,7 @@ async function loadDriver<T>(name: string, purpose: string): Promise<T> {
 interface PgModule {
   default: { Pool: new (config: { connectionString: string; max: number }) => PgPool };
 }
-interface PgPool extends PostgresConnection {
+interface PgPool extends NodePostgresQueryable {
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): unknown;
 }
@@ -68,7 +68,7 @@ export async function openStore(selection: StoreSelection): Promise<OpenedStore>
     const pg = await loadDriver<PgModule>('pg', 'a database URL');
     const pool = new pg.default.Pool({ connectionString: selection.databaseUrl, max: 4 });
     pool.on('error', () => {}); // an idle client dying is reported by the next call, as store_unavailable
-    const store = new PostgresUserEngineStore({ connection: pool, ...schemaOption });
+    const store = new PostgresUserEngineStore({ connection: fromNodePostgres(pool), ...schemaOption });
     return {
       store,
       kind: 'postgres',
