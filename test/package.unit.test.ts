@@ -1,0 +1,66 @@
+// The published shape: pack the package as npm would, unpack it into a
+// scratch project's node_modules, and use it only through its exports map
+// and its bin — as a consumer would.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from './support/cli.js';
+
+const root = join(import.meta.dirname, '..');
+
+describe('the packed package', () => {
+  let project: string;
+  let pkgDir: string;
+  beforeAll(() => {
+    project = tempDir('pack');
+    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', project], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
+    pkgDir = join(project, 'node_modules', 'user-engine');
+    mkdirSync(pkgDir, { recursive: true });
+    execFileSync('tar', ['-xzf', join(project, tarball.split('\n').pop() ?? ''), '-C', pkgDir, '--strip-components=1']);
+  }, 60_000);
+
+  it('ships dist with declarations for every entry, the docs, and no sources or tests', () => {
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+    for (const entry of ['.', './postgres', './testing']) {
+      expect(existsSync(join(pkgDir, pkg.exports[entry].types))).toBe(true);
+      expect(existsSync(join(pkgDir, pkg.exports[entry].import))).toBe(true);
+    }
+    expect(existsSync(join(pkgDir, 'docs', 'durable-store.md'))).toBe(true);
+    expect(existsSync(join(pkgDir, 'src'))).toBe(false);
+    expect(existsSync(join(pkgDir, 'test'))).toBe(false);
+    expect(pkg.dependencies ?? {}).toEqual({});
+  });
+
+  it('imports through the exports map: user-engine, user-engine/postgres, user-engine/testing', () => {
+    const script = `
+      const core = await import('user-engine');
+      const pg = await import('user-engine/postgres');
+      const testing = await import('user-engine/testing');
+      const store = new core.InMemoryUserEngineStore();
+      await store.migrate();
+      const engine = new core.UserEngine({ store });
+      const user = await engine.registerUser({ actor: 'pack' }, { email: 'pack@example.com' });
+      const fake = new testing.FakePostgresConnection();
+      const pgStore = new pg.PostgresUserEngineStore({ connection: fake });
+      await pgStore.migrate();
+      console.log(JSON.stringify({ version: user.version, latest: core.LATEST_SCHEMA_VERSION, ready: (await pgStore.readiness()).ready }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({ version: 1, latest: 2, ready: true });
+  });
+
+  it('runs the bin from the package', () => {
+    const out = execFileSync(process.execPath, [join(pkgDir, 'dist', 'cli', 'main.js'), '--help'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect(out).toContain('usage: user-engine <command>');
+  });
+});
