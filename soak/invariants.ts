@@ -1,4 +1,4 @@
-import type { AuditEntry, OutboxMessage, StoreRecord } from '../src/index.js';
+import type { StoreRecord } from '../src/index.js';
 import {
   EMAIL_INDEX_KIND,
   HANDLE_INDEX_KIND,
@@ -9,6 +9,7 @@ import {
   type UserData,
   type UserEngineStore,
 } from '../src/index.js';
+import { readAllAudit, readAllOutbox, readAllRecords } from '../src/testing/index.js';
 
 export interface InvariantReport {
   checks: number;
@@ -16,37 +17,6 @@ export interface InvariantReport {
   users: number;
   audit: number;
   outbox: number;
-}
-
-async function allRecords(store: UserEngineStore, kind: string): Promise<StoreRecord[]> {
-  const out: StoreRecord[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.listRecords(kind, after === undefined ? { limit: 1000 } : { after, limit: 1000 });
-    out.push(...page);
-    if (page.length < 1000) return out;
-    after = page[page.length - 1]?.id;
-  }
-}
-
-async function allAudit(store: UserEngineStore): Promise<AuditEntry[]> {
-  const out: AuditEntry[] = [];
-  for (let seq = 0; ; ) {
-    const page = await store.readAudit({ afterSeq: seq, limit: 1000 });
-    out.push(...page);
-    if (page.length < 1000) return out;
-    seq = page[page.length - 1]?.seq ?? seq;
-  }
-}
-
-async function allOutbox(store: UserEngineStore): Promise<OutboxMessage[]> {
-  const out: OutboxMessage[] = [];
-  for (let seq = 0; ; ) {
-    const page = await store.pendingOutbox({ afterSeq: seq, limit: 1000 });
-    out.push(...page);
-    if (page.length < 1000) return out;
-    seq = page[page.length - 1]?.seq ?? seq;
-  }
 }
 
 /**
@@ -71,13 +41,13 @@ export async function checkInvariants(
     checks += 1;
     if (!ok) failures.push(message);
   };
-  const users = await allRecords(store, USER_KIND);
+  const users = await readAllRecords(store, USER_KIND);
   const byId = new Map(users.map((u) => [u.id, u.data as unknown as UserData]));
-  const emails = await allRecords(store, EMAIL_INDEX_KIND);
-  const handles = await allRecords(store, HANDLE_INDEX_KIND);
-  const identities = await allRecords(store, IDENTITY_INDEX_KIND);
-  const audit = await allAudit(store);
-  const outbox = await allOutbox(store);
+  const emails = await readAllRecords(store, EMAIL_INDEX_KIND);
+  const handles = await readAllRecords(store, HANDLE_INDEX_KIND);
+  const identities = await readAllRecords(store, IDENTITY_INDEX_KIND);
+  const audit = await readAllAudit(store);
+  const outbox = await readAllOutbox(store);
 
   const owner = (index: StoreRecord) => (index.data as unknown as IndexData).userId;
   for (const index of emails) {

@@ -29,20 +29,10 @@ export const EMAIL_INDEX_KIND = 'user-email';
 export const HANDLE_INDEX_KIND = 'user-handle';
 export const IDENTITY_INDEX_KIND = 'user-identity';
 
-/** What a `user` record holds. The only place personal data lives. */
-export interface UserData {
-  status: UserStatus;
-  email: string | null;
-  handle: string | null;
-  displayName: string | null;
-  locale: string | null;
-  roles: string[];
-  identities: LinkedIdentity[];
-  attributes: JsonObject;
+/** What a `user` record holds — the only place personal data lives: the user without its record identity, plus why it is suspended. */
+export interface UserData extends Omit<User, 'id' | 'version'> {
   /** Why the user is suspended; null unless suspended. */
   suspendedReason: string | null;
-  createdAt: string;
-  updatedAt: string;
 }
 
 /** An index record: the unique value is its id, the owner is here. */

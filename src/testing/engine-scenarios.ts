@@ -5,6 +5,7 @@ import { UserEngineError } from '../store/errors.js';
 import type { JsonObject } from '../store/json.js';
 import type { UserEngineStore } from '../store/store.js';
 import { registerSuite, type StoreFactory, type SuiteCase, type SuiteOptions, type TestRunner } from './harness.js';
+import { readAllAudit, readAllOutbox, readAllRecords } from './read-all.js';
 
 export interface EngineScenarioContext {
   engine: UserEngine;
@@ -30,30 +31,8 @@ async function rejectsWith(promise: Promise<unknown>, code: string, label = ''):
 export async function dumpStore(store: UserEngineStore): Promise<string> {
   const counts = await store.recordCounts();
   const records: unknown[] = [];
-  for (const kind of Object.keys(counts.records)) {
-    let after: string | undefined;
-    for (;;) {
-      const page = await store.listRecords(kind, after === undefined ? { limit: 1000 } : { after, limit: 1000 });
-      records.push(...page);
-      if (page.length < 1000) break;
-      after = page[page.length - 1]?.id;
-    }
-  }
-  const audit: unknown[] = [];
-  const outbox: unknown[] = [];
-  for (let seq = 0; ; ) {
-    const page = await store.readAudit({ afterSeq: seq, limit: 1000 });
-    audit.push(...page);
-    if (page.length < 1000) break;
-    seq = page[page.length - 1]?.seq ?? seq;
-  }
-  for (let seq = 0; ; ) {
-    const page = await store.pendingOutbox({ afterSeq: seq, limit: 1000 });
-    outbox.push(...page);
-    if (page.length < 1000) break;
-    seq = page[page.length - 1]?.seq ?? seq;
-  }
-  return JSON.stringify({ counts, records, audit, outbox });
+  for (const kind of Object.keys(counts.records)) records.push(...(await readAllRecords(store, kind)));
+  return JSON.stringify({ counts, records, audit: await readAllAudit(store), outbox: await readAllOutbox(store) });
 }
 
 async function register(

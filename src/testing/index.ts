@@ -4,3 +4,4 @@ export { conformanceCases, HOSTILE_TEXTS, runStoreConformance } from './conforma
 export { dumpStore, type EngineScenarioContext, engineScenarios, runEngineScenarios } from './engine-scenarios.js';
 export { FakePostgresConnection, FakePostgresError, type RecordedStatement } from './fake-postgres-connection.js';
 export * from './harness.js';
+export { readAllAudit, readAllOutbox, readAllRecords } from './read-all.js';
