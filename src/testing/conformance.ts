@@ -685,6 +685,36 @@ export const conformanceCases: readonly Case[] = [
     },
   },
   {
+    name: 'write skew is prevented: two transactions that each read two records and write one cannot both commit',
+    async run({ store }) {
+      await store.migrate();
+      await store.transaction(async (tx) => {
+        tx.put({ kind: 'shift', id: 'alice', data: { onCall: true }, expectedVersion: 0 });
+        tx.put({ kind: 'shift', id: 'bob', data: { onCall: true }, expectedVersion: 0 });
+      });
+      // Each goes off call only if the other is still on call; both read both before either commits.
+      let reads = 0;
+      const bothRead = deferred();
+      const goOffCall = (me: string, other: string) =>
+        store.transaction(async (tx) => {
+          const mine = await tx.get('shift', me);
+          const theirs = await tx.get('shift', other);
+          reads += 1;
+          if (reads === 2) bothRead.resolve();
+          await bothRead.promise;
+          if (theirs?.data.onCall === true && mine) {
+            tx.put({ kind: 'shift', id: me, data: { onCall: false }, expectedVersion: mine.version });
+          }
+        });
+      const outcomes = await Promise.allSettled([goOffCall('alice', 'bob'), goOffCall('bob', 'alice')]);
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, 'exactly one may go off call');
+      for (const o of outcomes)
+        if (o.status === 'rejected') assert.ok(UserEngineError.is(o.reason, 'version_conflict'));
+      const onCall = (await store.listRecords('shift')).filter((r) => r.data.onCall === true);
+      assert.equal(onCall.length, 1, 'someone is still on call');
+    },
+  },
+  {
     name: 'N concurrent updates at one version give exactly one success',
     async run({ store }) {
       await store.migrate();
