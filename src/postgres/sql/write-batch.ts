@@ -3,7 +3,8 @@ import type { SchemaName } from './schema-name.js';
 
 /**
  * A commit that only writes (no record was merely read), as one plain
- * statement: each write a data-modifying CTE whose own WHERE clause is the
+ * statement: the inserts as one `INSERT … ON CONFLICT DO NOTHING`, each
+ * update and delete a data-modifying CTE whose own WHERE clause is the
  * version check, then the audit entries and outbox messages, then a final
  * SELECT that calls `raise_conflict(n)` if write n touched no row — which
  * rolls the whole statement back. No function body runs on the success
@@ -67,14 +68,22 @@ export function writeBatchSql(s: SchemaName, shape: WriteBatchShape): string {
   const checks: string[] = [];
   let p = 0;
   const next = () => `$${++p}`;
+  // All inserts go in one multi-row INSERT (one executor node, however many index records a
+  // command claims); each update and delete is its own CTE, its WHERE clause its version check.
+  const insertRows: string[] = [];
   [...shape.ops].forEach((op, i) => {
     const name = `w${i + 1}`;
     if (op === 'i') {
       const [kind, id, version, data] = [next(), next(), next(), next()];
-      ctes.push(
-        `${name} AS (INSERT INTO ${s.quoted}.records (kind, id, key, version, data, created_at, updated_at) VALUES (${kind}::text, ${id}::text, ${kind}::text || ':' || ${id}::text, ${version}::integer, ${data}::text::jsonb, ${stamp}, ${stamp}) ON CONFLICT DO NOTHING RETURNING 1)`,
+      insertRows.push(
+        `(${kind}::text, ${id}::text, ${kind}::text || ':' || ${id}::text, ${version}::integer, ${data}::text::jsonb, ${stamp}, ${stamp})`,
       );
-    } else if (op === 'u') {
+      checks.push(
+        `WHEN NOT EXISTS (SELECT FROM created WHERE created.kind = ${kind}::text AND created.id = ${id}::text) THEN ${s.quoted}.raise_conflict(${i + 1})`,
+      );
+      return;
+    }
+    if (op === 'u') {
       const [kind, id, expected, version, data, keep] = [next(), next(), next(), next(), next(), next()];
       ctes.push(
         `${name} AS (UPDATE ${s.quoted}.records SET version = ${version}::integer, data = ${data}::text::jsonb, updated_at = ${stamp}, created_at = CASE WHEN ${keep}::integer = 1 THEN created_at ELSE ${stamp} END WHERE kind = ${kind}::text AND id = ${id}::text AND version = ${expected}::integer RETURNING 1)`,
@@ -87,6 +96,11 @@ export function writeBatchSql(s: SchemaName, shape: WriteBatchShape): string {
     }
     checks.push(`WHEN NOT EXISTS (SELECT FROM ${name}) THEN ${s.quoted}.raise_conflict(${i + 1})`);
   });
+  if (insertRows.length > 0) {
+    ctes.push(
+      `created AS (INSERT INTO ${s.quoted}.records (kind, id, key, version, data, created_at, updated_at) VALUES ${insertRows.join(', ')} ON CONFLICT DO NOTHING RETURNING kind, id)`,
+    );
+  }
   // One INSERT per table, rows in order: identity values follow the VALUES order, whereas
   // the order in which several data-modifying CTEs run is unspecified.
   const auditRows: string[] = [];
