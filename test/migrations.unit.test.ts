@@ -1,0 +1,80 @@
+// The shared schema versions and the Postgres DDL stay in step, and each
+// version migrates up from the one before on a real Postgres (PGlite).
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS, UserEngine } from '../src/index.js';
+import {
+  migrationChecksum,
+  migrationScript,
+  POSTGRES_MIGRATIONS,
+  PostgresUserEngineStore,
+  schemaName,
+} from '../src/postgres/index.js';
+
+describe('schema versions and Postgres migrations', () => {
+  it('every shared version has Postgres DDL with the same number, name and checksum, in order', () => {
+    expect(POSTGRES_MIGRATIONS.map((m) => m.version)).toEqual(SCHEMA_VERSIONS.map((v) => v.version));
+    for (const [i, migration] of POSTGRES_MIGRATIONS.entries()) {
+      const version = SCHEMA_VERSIONS[i];
+      expect(migration.name).toBe(version?.name);
+      // If this fails after editing a migration, the checksum in src/store/schema.ts must be updated to:
+      expect(version?.checksum, `schema version ${migration.version}`).toBe(migrationChecksum(migration));
+    }
+    expect(LATEST_SCHEMA_VERSION).toBe(SCHEMA_VERSIONS.at(-1)?.version);
+    expect(SCHEMA_VERSIONS[0]?.breaking).toBe(true);
+  });
+
+  it('a migration script holds only the quoted schema name and the library constants', () => {
+    const schema = schemaName('tenant_a');
+    const first = POSTGRES_MIGRATIONS[0];
+    const version = SCHEMA_VERSIONS[0];
+    if (first === undefined || version === undefined) throw new Error('no migrations');
+    const script = migrationScript(schema, first, version);
+    expect(script).not.toContain('__SCHEMA__');
+    expect(script).toContain('"tenant_a".records');
+    expect(script).toContain("pg_advisory_xact_lock(hashtextextended('user-engine:migrate:tenant_a', 0))");
+    // The version row is written before any DDL of the version.
+    expect(script.indexOf('INSERT INTO "tenant_a".schema_migrations')).toBeLessThan(
+      script.indexOf('CREATE TABLE "tenant_a".records'),
+    );
+  });
+
+  it('rejects schema names that would need escaping or name a system schema', () => {
+    for (const bad of ['', 'Users', 'a-b', 'a"b', 'pg_catalog', '1abc', 'x'.repeat(64), 'a b']) {
+      expect(() => schemaName(bad), bad).toThrow(expect.objectContaining({ code: 'invalid_input' }));
+    }
+  });
+});
+
+describe('migrating up from the version before (PGlite)', () => {
+  const db = new PGlite();
+  afterAll(async () => db.close());
+
+  it('a database at version 1 is not ready for this code, and migrate() applies only version 2', async () => {
+    const older = new PostgresUserEngineStore({
+      connection: db,
+      schema: 'up_from_1',
+      schemaVersions: SCHEMA_VERSIONS.slice(0, 1),
+    });
+    expect(await older.migrate()).toEqual({ applied: [1], currentVersion: 1 });
+    const store = new PostgresUserEngineStore({ connection: db, schema: 'up_from_1' });
+    expect(await store.readiness()).toMatchObject({ ready: false, currentVersion: 1, pending: [2], problems: [] });
+    await expect(store.recordCounts()).rejects.toMatchObject({ code: 'schema_not_ready' });
+    expect(await store.migrate()).toEqual({ applied: [2], currentVersion: 2 });
+    const engine = new UserEngine({ store });
+    const user = await engine.registerUser({ actor: 't' }, { email: 'upgraded@example.com' });
+    expect((await engine.findUserByEmail('upgraded@example.com'))?.id).toBe(user.id);
+  });
+
+  it('code that knows only version 1 stays ready on a version 2 database (version 2 is not breaking)', async () => {
+    const store = new PostgresUserEngineStore({ connection: db, schema: 'rolling' });
+    await store.migrate();
+    const older = new PostgresUserEngineStore({
+      connection: db,
+      schema: 'rolling',
+      schemaVersions: SCHEMA_VERSIONS.slice(0, 1),
+    });
+    expect(await older.readiness()).toMatchObject({ ready: true, currentVersion: 2, latestVersion: 1, problems: [] });
+    expect(await older.migrate()).toEqual({ applied: [], currentVersion: 2 });
+  });
+});
