@@ -22,6 +22,7 @@ import {
   USER_KIND,
   type User,
   type UserData,
+  userFromRecord,
 } from './user.js';
 import {
   LIMITS,
@@ -333,7 +334,7 @@ export class UserEngine {
   async getUser(id: string): Promise<User | null> {
     const userId = normalizeUserId(id);
     const record = await this.#store.getRecord(USER_KIND, userId);
-    return record === null ? null : toUser(record.id, record.version, record.data as unknown as UserData);
+    return record === null ? null : userFromRecord(record);
   }
 
   async findUserByEmail(email: string): Promise<User | null> {
@@ -352,7 +353,7 @@ export class UserEngine {
   async listUsers(page: { after?: string; limit?: number } = {}): Promise<UserPage> {
     const { after, limit } = normalizeRecordPage(USER_KIND, page);
     const records = await this.#store.listRecords(USER_KIND, after === null ? { limit } : { after, limit });
-    const users = records.map((r) => toUser(r.id, r.version, r.data as unknown as UserData));
+    const users = records.map(userFromRecord);
     return { users, next: users.length === limit ? (users[users.length - 1]?.id ?? null) : null };
   }
 
@@ -374,7 +375,7 @@ export class UserEngine {
   async #findBy(kind: string, indexId: string): Promise<User | null> {
     if (this.#store.getIndexedRecord !== undefined) {
       const record = await this.#store.getIndexedRecord({ kind, id: indexId }, { kind: USER_KIND, field: 'userId' });
-      return record === null ? null : toUser(record.id, record.version, record.data as unknown as UserData);
+      return record === null ? null : userFromRecord(record);
     }
     const index = await this.#store.getRecord(kind, indexId);
     if (index === null) return null;

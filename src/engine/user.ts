@@ -45,6 +45,11 @@ export function identityIndexId(identity: LinkedIdentity): string {
   return `${identity.provider}:${identity.subject}`;
 }
 
+/** The user a `user` record holds. */
+export function userFromRecord(record: { id: string; version: number; data: unknown }): User {
+  return toUser(record.id, record.version, record.data as UserData);
+}
+
 export function toUser(id: string, version: number, data: UserData): User {
   return {
     id,
