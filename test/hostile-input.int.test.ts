@@ -2,20 +2,11 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fromNodePostgres, PostgresUserEngineStore } from '../src/postgres/index.js';
-import { checkHostileCommand, type HostileCommand } from './support/hostile.js';
+import { HOSTILE_COMMANDS as COMMANDS, checkHostileCommand } from './support/hostile.js';
 import { freshSchemaName } from './support/postgres-factory.js';
 
 const url = process.env.USER_ENGINE_TEST_DATABASE_URL;
 const liveDescribe = url ? describe : describe.skip;
-const COMMANDS: HostileCommand[] = [
-  'registerUser',
-  'updateProfile',
-  'changeEmail',
-  'changeHandle',
-  'linkIdentity',
-  'grantRole',
-  'suspendUser',
-];
 
 liveDescribe('hostile input [live pg-pool]', () => {
   const pool = new pg.Pool({ connectionString: url, max: 4 });

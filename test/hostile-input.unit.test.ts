@@ -4,17 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InMemoryUserEngineStore } from '../src/index.js';
 import { PostgresUserEngineStore } from '../src/postgres/index.js';
-import { checkHostileCommand, type HostileCommand } from './support/hostile.js';
-
-const COMMANDS: HostileCommand[] = [
-  'registerUser',
-  'updateProfile',
-  'changeEmail',
-  'changeHandle',
-  'linkIdentity',
-  'grantRole',
-  'suspendUser',
-];
+import { HOSTILE_COMMANDS as COMMANDS, checkHostileCommand } from './support/hostile.js';
 
 describe('hostile input [memory]', () => {
   for (const command of COMMANDS) {

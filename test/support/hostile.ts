@@ -117,6 +117,16 @@ export type HostileCommand =
   | 'grantRole'
   | 'suspendUser';
 
+export const HOSTILE_COMMANDS: readonly HostileCommand[] = [
+  'registerUser',
+  'updateProfile',
+  'changeEmail',
+  'changeHandle',
+  'linkIdentity',
+  'grantRole',
+  'suspendUser',
+];
+
 /** Runs one command with hostile input against a fresh or shared store and checks the outcome. */
 export async function checkHostileCommand(
   store: UserEngineStore,
