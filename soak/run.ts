@@ -28,7 +28,9 @@ function print(name: string, r: SoakReport): void {
   );
   console.log(`  acknowledged      ${r.acknowledged} successful writes`);
   console.log(`  refused           ${refused || 'none'}`);
-  console.log(`  conflicts left    ${r.retriesExhausted} (retries exhausted)`);
+  console.log(
+    `  conflicts         ${r.conflictsRetried} met and retried; ${r.retriesExhausted} left after every retry`,
+  );
   console.log(`  faults injected   ${r.faultsInjected}; calls failed as store_unavailable: ${r.unavailable}`);
   console.log(
     `  unexpected errors ${r.unexpected.length}${r.unexpected.length ? `: ${r.unexpected.slice(0, 3).join(' | ')}` : ''}`,

@@ -18,6 +18,8 @@ export interface SoakReport {
   acknowledged: number;
   /** Expected refusals: email/handle/identity taken, invalid state, not found. */
   refused: Record<string, number>;
+  /** Times a command met a concurrent writer and was retried by the engine. */
+  conflictsRetried: number;
   /** Commands that still met a concurrent writer after every retry. */
   retriesExhausted: number;
   /** Commands that failed as store_unavailable (a fault): they may or may not have committed. */
@@ -32,7 +34,7 @@ export interface SoakReport {
 const EMAILS = Array.from({ length: 10 }, (_, i) => `soak${i}@example.com`);
 const HANDLES = Array.from({ length: 6 }, (_, i) => `soak_${i}`);
 const SUBJECTS = Array.from({ length: 6 }, (_, i) => `subject-${i}`);
-const ROLES = ['admin', 'editor', 'viewer', 'billing'];
+const ROLES = ['admin', 'editor', 'viewer', 'billing', 'support', 'finance', 'auditor', 'owner'];
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
@@ -42,9 +44,15 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * ite
  * then the invariants are checked from the store alone.
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const engine = new UserEngine({ store: options.store });
+  let conflictsRetried = 0;
+  const engine = new UserEngine({
+    store: options.store,
+    onRetry: () => {
+      conflictsRetried += 1;
+    },
+  });
   const users: string[] = [];
-  const report: Omit<SoakReport, 'invariants' | 'seconds' | 'faultsInjected'> = {
+  const report: Omit<SoakReport, 'invariants' | 'seconds' | 'faultsInjected' | 'conflictsRetried'> = {
     operations: 0,
     acknowledged: 0,
     refused: {},
@@ -64,32 +72,65 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         attributes: { plan: pick(['free', 'pro']) },
       })
       .then((u) => users.push(u.id));
-  const commands: { writes: boolean; run: () => Promise<unknown> }[] = [
-    { writes: true, run: register },
-    { writes: true, run: register },
+  // Role and suspension commands look at the user first, as a caller would, so most of them are
+  // valid when sent and the interesting outcome is the race, not a refusal.
+  const toggleRole = async () => {
+    const user = await engine.getUser(pick(users));
+    if (user === null) return engine.grantRole(ctx, pick(users), pick(ROLES));
+    const role = pick(ROLES);
+    return user.roles.includes(role) ? engine.revokeRole(ctx, user.id, role) : engine.grantRole(ctx, user.id, role);
+  };
+  const toggleSuspension = async () => {
+    const user = await engine.getUser(pick(users));
+    if (user === null || user.status !== 'suspended')
+      return engine.suspendUser(ctx, user?.id ?? pick(users), { reason: 'soak' });
+    return engine.reactivateUser(ctx, user.id);
+  };
+  const erase = async () => {
+    const erased = await engine.eraseUser(ctx, pick(users));
+    // Keep most commands aimed at users who can still take them.
+    const at = users.indexOf(erased.id);
+    if (at >= 0) users.splice(at, 1);
+    return erased;
+  };
+  const commands: { weight: number; writes: boolean; run: () => Promise<unknown> }[] = [
+    { weight: 3, writes: true, run: register },
     {
+      weight: 3,
       writes: true,
       run: () =>
         engine.updateProfile(ctx, pick(users), { displayName: `Name ${Math.random()}`, locale: pick(['en', 'fr-CA']) }),
     },
-    { writes: true, run: () => engine.changeEmail(ctx, pick(users), pick(EMAILS)) },
-    { writes: true, run: () => engine.changeHandle(ctx, pick(users), Math.random() < 0.2 ? null : pick(HANDLES)) },
-    { writes: true, run: () => engine.linkIdentity(ctx, pick(users), { provider: 'github', subject: pick(SUBJECTS) }) },
+    { weight: 2, writes: true, run: () => engine.changeEmail(ctx, pick(users), pick(EMAILS)) },
     {
+      weight: 2,
+      writes: true,
+      run: () => engine.changeHandle(ctx, pick(users), Math.random() < 0.2 ? null : pick(HANDLES)),
+    },
+    {
+      weight: 2,
+      writes: true,
+      run: () => engine.linkIdentity(ctx, pick(users), { provider: 'github', subject: pick(SUBJECTS) }),
+    },
+    {
+      weight: 1,
       writes: true,
       run: () => engine.unlinkIdentity(ctx, pick(users), { provider: 'github', subject: pick(SUBJECTS) }),
     },
-    { writes: true, run: () => engine.grantRole(ctx, pick(users), pick(ROLES)) },
-    { writes: true, run: () => engine.revokeRole(ctx, pick(users), pick(ROLES)) },
-    { writes: true, run: () => engine.suspendUser(ctx, pick(users), { reason: 'soak' }) },
-    { writes: true, run: () => engine.reactivateUser(ctx, pick(users)) },
-    {
-      writes: true,
-      run: () =>
-        Math.random() < 0.3 ? engine.eraseUser(ctx, pick(users)) : engine.grantRole(ctx, pick(users), pick(ROLES)),
-    },
-    { writes: false, run: () => engine.findUserByEmail(pick(EMAILS)) },
+    { weight: 6, writes: true, run: toggleRole },
+    { weight: 2, writes: true, run: toggleSuspension },
+    { weight: 0.3, writes: true, run: erase },
+    { weight: 2, writes: false, run: () => engine.findUserByEmail(pick(EMAILS)) },
   ];
+  const totalWeight = commands.reduce((sum, c) => sum + c.weight, 0);
+  const pickCommand = () => {
+    let r = Math.random() * totalWeight;
+    for (const command of commands) {
+      r -= command.weight;
+      if (r <= 0) return command;
+    }
+    return commands[0] as (typeof commands)[number];
+  };
 
   const started = performance.now();
   const deadline = started + options.durationMs;
@@ -102,7 +143,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     Array.from({ length: options.workers }, async () => {
       while (performance.now() < deadline && report.operations < options.maxOperations) {
         report.operations += 1;
-        const command = users.length === 0 ? { writes: true, run: register } : pick(commands);
+        const command = users.length < 3 ? { writes: true, run: register } : pickCommand();
         try {
           await command.run();
           if (command.writes) report.acknowledged += 1;
@@ -128,5 +169,5 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     acknowledged: report.acknowledged,
     unacknowledged: report.unavailable,
   });
-  return { ...report, faultsInjected, seconds, invariants };
+  return { ...report, conflictsRetried, faultsInjected, seconds, invariants };
 }

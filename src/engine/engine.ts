@@ -79,6 +79,14 @@ export interface UserEngineOptions {
   /** Source of new user ids; UUIDv7 by default. */
   newId?: () => string;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Called each time a command meets a concurrent writer and is about to be
+   * retried — for metrics. `key` is the record that conflicted (it may hold
+   * an email address: do not log it as is).
+   *
+   * @example new UserEngine({ store, onRetry: () => metrics.increment('user_engine.retries') })
+   */
+  onRetry?: (info: { attempt: number; key: string | null }) => void;
 }
 
 export interface UserPage {
@@ -112,6 +120,7 @@ export class UserEngine {
   readonly #clock: () => Date;
   readonly #newId: () => string;
   readonly #retry: RetryPolicy;
+  readonly #onRetry: ((info: { attempt: number; key: string | null }) => void) | undefined;
 
   constructor(options: UserEngineOptions) {
     if (options?.store === undefined) throw new ValidationError('store', 'is required');
@@ -123,6 +132,7 @@ export class UserEngine {
       throw new ValidationError('retry.attempts', 'must be an integer from 5 to 100');
     }
     this.#retry = retry;
+    this.#onRetry = options.onRetry;
   }
 
   get store(): UserEngineStore {
@@ -454,6 +464,7 @@ export class UserEngine {
         const taken = key === null ? undefined : claims.get(key);
         if (taken !== undefined) throw new UniquenessError(taken, TAKEN_MESSAGE[taken]);
         if (attempt >= this.#retry.attempts) throw error;
+        this.#onRetry?.({ attempt, key });
         const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** attempt);
         await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
       }
