@@ -63,8 +63,3 @@ function firstLine(text: string): string {
   const line = text.split('\n', 1)[0] ?? '';
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
-
-/** True when the error says the schema objects are missing: the store forgets that it was ready. */
-export function isSchemaMissing(error: UserEngineError): boolean {
-  return error.code === 'schema_not_ready';
-}
