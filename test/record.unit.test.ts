@@ -151,6 +151,25 @@ describe('records and serialization', () => {
     expect(err?.code).toBe('invalid_input');
   });
 
+  it('a getter that serializes something else mid-way does not disturb the outer serialization', () => {
+    const inner = { b: 2 };
+    const outer = {
+      a: 1,
+      get nested() {
+        return { text: canonicalJson(inner, 'inner') };
+      },
+    };
+    expect(canonicalJson(outer, 'data')).toBe('{"a":1,"nested":{"text":"{\\"b\\":2}"}}');
+    const bad = {
+      ok: 1,
+      get worse() {
+        expect(() => canonicalJson({ x: Number.NaN }, 'inner')).toThrow(/inner\.x/);
+        return [undefined];
+      },
+    };
+    expect(() => canonicalJson(bad, 'data')).toThrow(expect.objectContaining({ field: 'data.worse[0]' }));
+  });
+
   it('a shared array or object seen twice (not a cycle) is fine', () => {
     const shared = { x: 1 };
     expect(canonicalJson({ a: shared, b: shared }, 'data')).toBe('{"a":{"x":1},"b":{"x":1}}');

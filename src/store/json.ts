@@ -55,7 +55,22 @@ function describe(value: unknown): string {
  * negative zero.
  */
 export function canonicalJson(value: unknown, field: string): string {
-  const walk: Walk = { field, trail: [], ancestors: [] };
+  // One walk state reused by every call; a call made from inside another (a getter on the
+  // value calling back in) gets its own.
+  const walk: Walk = shared.busy ? { field, trail: [], ancestors: [] } : shared.walk;
+  const owner = !shared.busy;
+  shared.busy = true;
+  walk.field = field;
+  walk.trail.length = 0;
+  walk.ancestors.length = 0;
+  try {
+    return serialize(value, walk, field);
+  } finally {
+    if (owner) shared.busy = false;
+  }
+}
+
+function serialize(value: unknown, walk: Walk, field: string): string {
   // Most values arrive with their keys already in order (anything parsed from canonical text, and
   // the engine's own records): validate without building strings, then let the native
   // JSON.stringify write them, which is then canonical. Otherwise write with sorting.
@@ -85,6 +100,8 @@ interface Walk {
   trail: (string | number)[];
   ancestors: object[];
 }
+
+const shared: { walk: Walk; busy: boolean } = { walk: { field: '', trail: [], ancestors: [] }, busy: false };
 
 function fail(walk: Walk, message: string): never {
   let path = walk.field;
