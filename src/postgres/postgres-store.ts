@@ -58,6 +58,13 @@ export interface PostgresStoreOptions {
   schemaVersions?: readonly SchemaVersion[];
 }
 
+/**
+ * The largest batch sent as a generated write-batch statement. Each distinct
+ * shape is one more prepared statement per connection; bigger batches share
+ * the one `apply_commit` text instead, which keeps the number of shapes small.
+ */
+const WRITE_BATCH_LIMITS = { writes: 8, audit: 4, outbox: 4 } as const;
+
 /** Every statement the store sends, built once per store from the validated schema name. */
 interface Statements {
   readAppliedVersions: string;
@@ -169,7 +176,11 @@ export class PostgresUserEngineStore implements UserEngineStore {
   async #commit(batch: CommitBatch): Promise<void> {
     let keys: string[];
     let rows: Record<string, unknown>[];
-    if (batch.checks.length === 0 && batch.writes.length <= 8 && batch.audit.length <= 4 && batch.outbox.length <= 4) {
+    const small =
+      batch.writes.length <= WRITE_BATCH_LIMITS.writes &&
+      batch.audit.length <= WRITE_BATCH_LIMITS.audit &&
+      batch.outbox.length <= WRITE_BATCH_LIMITS.outbox;
+    if (batch.checks.length === 0 && small) {
       const statement = writeBatchParams(batch);
       keys = statement.keys;
       rows = await this.#query(this.#writeBatchSql(statement.shape), statement.params, 'commit', keys);
