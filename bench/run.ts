@@ -12,7 +12,12 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import postgres from 'postgres';
 import { InMemoryUserEngineStore, UserEngine, type UserEngineStore } from '../src/index.js';
-import { fromNodePostgres, fromPostgresJs, PostgresUserEngineStore } from '../src/postgres/index.js';
+import {
+  fromNodePostgres,
+  fromPostgresJs,
+  type PostgresConnection,
+  PostgresUserEngineStore,
+} from '../src/postgres/index.js';
 import { baselineOperations } from './baseline-pg.js';
 import { CountingConnection } from './counting-connection.js';
 
@@ -77,6 +82,18 @@ async function engineVariant(
       findUserByEmail: (i) => engine.findUserByEmail(seeded.emails[i % SEED_USERS] as string),
     },
   };
+}
+
+/** The Postgres store on `connection`, with every statement it sends counted on the way. */
+function postgresVariant(
+  name: StoreName,
+  connection: PostgresConnection,
+  schema: string | undefined,
+  close: () => Promise<void>,
+): Promise<Variant> {
+  const counting = new CountingConnection(connection);
+  const store = new PostgresUserEngineStore({ connection: counting, ...(schema === undefined ? {} : { schema }) });
+  return engineVariant(name, store, () => counting.statements, close);
 }
 
 async function baselineVariant(pool: pg.Pool, schema: string): Promise<Variant> {
@@ -168,15 +185,7 @@ async function main(): Promise<void> {
     );
   if (wanted('pglite')) {
     const lite = new PGlite();
-    const liteCounting = new CountingConnection(lite);
-    variants.push(
-      await engineVariant(
-        'pglite',
-        new PostgresUserEngineStore({ connection: liteCounting }),
-        () => liteCounting.statements,
-        () => lite.close(),
-      ),
-    );
+    variants.push(await postgresVariant('pglite', lite, undefined, () => lite.close()));
   }
 
   const schemas: string[] = [];
@@ -195,28 +204,12 @@ async function main(): Promise<void> {
     if (wanted('pg-pool')) {
       const pool = new pg.Pool({ connectionString: url, max: 16 });
       closers.push(() => pool.end());
-      const poolCounting = new CountingConnection(fromNodePostgres(pool));
-      variants.push(
-        await engineVariant(
-          'pg-pool',
-          new PostgresUserEngineStore({ connection: poolCounting, schema: schema('pool') }),
-          () => poolCounting.statements,
-          async () => {},
-        ),
-      );
+      variants.push(await postgresVariant('pg-pool', fromNodePostgres(pool), schema('pool'), async () => {}));
     }
     if (wanted('postgres-js')) {
       const sql = postgres(url, { max: 16, onnotice: () => {} });
       closers.push(() => sql.end());
-      const jsCounting = new CountingConnection(fromPostgresJs(sql));
-      variants.push(
-        await engineVariant(
-          'postgres-js',
-          new PostgresUserEngineStore({ connection: jsCounting, schema: schema('js') }),
-          () => jsCounting.statements,
-          async () => {},
-        ),
-      );
+      variants.push(await postgresVariant('postgres-js', fromPostgresJs(sql), schema('js'), async () => {}));
     }
     if (wanted('baseline-pg')) {
       const basePool = new pg.Pool({ connectionString: url, max: 16 });
