@@ -2,11 +2,13 @@
 // implicitly; status is a readiness probe before and after migrate.
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS } from '../src/index.js';
 import { cli, tempDir } from './support/cli.js';
 import { freshSchemaName } from './support/postgres-factory.js';
 
 const url = process.env.USER_ENGINE_TEST_DATABASE_URL;
 const live = url !== undefined && url !== '';
+const ALL_VERSIONS = SCHEMA_VERSIONS.map((v) => v.version);
 const liveDescribe = live ? describe : describe.skip;
 
 liveDescribe('cli: a live server through DATABASE_URL', () => {
@@ -22,8 +24,8 @@ liveDescribe('cli: a live server through DATABASE_URL', () => {
   it('status says what is pending and exits 1; data commands refuse; migrate applies; status exits 0', async () => {
     const before = await cli(['status', '--schema', schema], { cwd, env });
     expect(before.code).toBe(1);
-    expect(before.stdout).toContain('NOT READY (version 0, this code expects 2)');
-    expect(before.stdout).toContain('pending versions: 1, 2');
+    expect(before.stdout).toContain(`NOT READY (version 0, this code expects ${LATEST_SCHEMA_VERSION})`);
+    expect(before.stdout).toContain(`pending versions: ${ALL_VERSIONS.join(', ')}`);
 
     const refused = await cli(['users', 'list', '--schema', schema], { cwd, env });
     expect(refused.code).toBe(1);
@@ -32,13 +34,13 @@ liveDescribe('cli: a live server through DATABASE_URL', () => {
 
     const migrate = await cli(['migrate', '--schema', schema, '--json'], { cwd, env });
     expect(migrate.code).toBe(0);
-    expect(JSON.parse(migrate.stdout)).toEqual({ applied: [1, 2], currentVersion: 2 });
+    expect(JSON.parse(migrate.stdout)).toEqual({ applied: ALL_VERSIONS, currentVersion: LATEST_SCHEMA_VERSION });
     const again = await cli(['migrate', '--schema', schema], { cwd, env });
     expect(again.stdout).toContain('nothing to apply');
 
     const after = await cli(['status', '--schema', schema, '--json'], { cwd, env });
     expect(after.code).toBe(0);
-    expect(JSON.parse(after.stdout)).toMatchObject({ ready: true, currentVersion: 2, pending: [] });
+    expect(JSON.parse(after.stdout)).toMatchObject({ ready: true, currentVersion: LATEST_SCHEMA_VERSION, pending: [] });
   }, 60_000);
 
   it('runs the demo and the user commands on the server, with --database-url too', async () => {

@@ -50,31 +50,55 @@ describe('migrating up from the version before (PGlite)', () => {
   const db = new PGlite();
   afterAll(async () => db.close());
 
-  it('a database at version 1 is not ready for this code, and migrate() applies only version 2', async () => {
-    const older = new PostgresUserEngineStore({
-      connection: db,
-      schema: 'up_from_1',
-      schemaVersions: SCHEMA_VERSIONS.slice(0, 1),
+  // Each earlier version k: a database migrated to k by code that knew only 1..k, holding users
+  // written at k where k can hold them (version 2 added the commit), upgrades to the latest with
+  // exactly the missing versions applied, and keeps every user intact and usable.
+  for (const at of SCHEMA_VERSIONS.slice(0, -1)) {
+    it(`a database at version ${at.version}, with data, is not ready for this code, and migrate() applies only the later versions`, async () => {
+      const schema = `up_from_${at.version}`;
+      const known = SCHEMA_VERSIONS.slice(0, at.version);
+      const older = new PostgresUserEngineStore({ connection: db, schema, schemaVersions: known });
+      expect(await older.migrate()).toEqual({ applied: known.map((v) => v.version), currentVersion: at.version });
+      const before =
+        at.version >= 2
+          ? await Promise.all(
+              ['first@example.com', 'second@example.com'].map((email, i) =>
+                new UserEngine({ store: older }).registerUser({ actor: 'old' }, { email, handle: `old_${i}` }),
+              ),
+            )
+          : [];
+      const later = SCHEMA_VERSIONS.slice(at.version).map((v) => v.version);
+      const store = new PostgresUserEngineStore({ connection: db, schema });
+      expect(await store.readiness()).toMatchObject({ ready: false, currentVersion: at.version, pending: later });
+      await expect(store.recordCounts()).rejects.toMatchObject({ code: 'schema_not_ready' });
+      expect(await store.migrate()).toEqual({ applied: later, currentVersion: LATEST_SCHEMA_VERSION });
+      const engine = new UserEngine({ store });
+      for (const user of before) {
+        expect(await engine.getUser(user.id)).toEqual(user);
+        expect((await engine.findUserByEmail(user.email ?? ''))?.id).toBe(user.id);
+        await engine.eraseUser({ actor: 'new' }, user.id);
+      }
+      const user = await engine.registerUser({ actor: 't' }, { email: 'first@example.com' });
+      expect((await engine.findUserByEmail('FIRST@example.com'))?.id).toBe(user.id);
     });
-    expect(await older.migrate()).toEqual({ applied: [1], currentVersion: 1 });
-    const store = new PostgresUserEngineStore({ connection: db, schema: 'up_from_1' });
-    expect(await store.readiness()).toMatchObject({ ready: false, currentVersion: 1, pending: [2], problems: [] });
-    await expect(store.recordCounts()).rejects.toMatchObject({ code: 'schema_not_ready' });
-    expect(await store.migrate()).toEqual({ applied: [2], currentVersion: 2 });
-    const engine = new UserEngine({ store });
-    const user = await engine.registerUser({ actor: 't' }, { email: 'upgraded@example.com' });
-    expect((await engine.findUserByEmail('upgraded@example.com'))?.id).toBe(user.id);
-  });
+  }
 
-  it('code that knows only version 1 stays ready on a version 2 database (version 2 is not breaking)', async () => {
+  it('code that knows only the earlier versions stays ready on the latest database (later versions are not breaking)', async () => {
     const store = new PostgresUserEngineStore({ connection: db, schema: 'rolling' });
     await store.migrate();
-    const older = new PostgresUserEngineStore({
-      connection: db,
-      schema: 'rolling',
-      schemaVersions: SCHEMA_VERSIONS.slice(0, 1),
-    });
-    expect(await older.readiness()).toMatchObject({ ready: true, currentVersion: 2, latestVersion: 1, problems: [] });
-    expect(await older.migrate()).toEqual({ applied: [], currentVersion: 2 });
+    for (const known of SCHEMA_VERSIONS.slice(0, -1)) {
+      const older = new PostgresUserEngineStore({
+        connection: db,
+        schema: 'rolling',
+        schemaVersions: SCHEMA_VERSIONS.slice(0, known.version),
+      });
+      expect(await older.readiness()).toMatchObject({
+        ready: true,
+        currentVersion: LATEST_SCHEMA_VERSION,
+        latestVersion: known.version,
+        problems: [],
+      });
+      expect(await older.migrate()).toEqual({ applied: [], currentVersion: LATEST_SCHEMA_VERSION });
+    }
   });
 });

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LATEST_SCHEMA_VERSION } from '../src/index.js';
 import { tempDir } from './support/cli.js';
 
 const root = join(import.meta.dirname, '..');
@@ -53,7 +54,7 @@ describe('the packed package', () => {
       cwd: project,
       encoding: 'utf8',
     });
-    expect(JSON.parse(out)).toEqual({ version: 1, latest: 2, ready: true });
+    expect(JSON.parse(out)).toEqual({ version: 1, latest: LATEST_SCHEMA_VERSION, ready: true });
   });
 
   it('runs the bin from the package', () => {

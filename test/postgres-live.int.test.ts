@@ -4,12 +4,13 @@
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserEngine, UserEngineError } from '../src/index.js';
+import { LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS, UserEngine, UserEngineError } from '../src/index.js';
 import { fromPostgresJs, type PostgresConnection, PostgresUserEngineStore } from '../src/postgres/index.js';
 import { runEngineScenarios, runStoreConformance } from '../src/testing/index.js';
 import { freshSchemaName, postgresFactory } from './support/postgres-factory.js';
 
 const url = process.env.USER_ENGINE_TEST_DATABASE_URL;
+const ALL_VERSIONS = SCHEMA_VERSIONS.map((v) => v.version);
 const live = url !== undefined && url !== '';
 if (!live) {
   console.warn('live PostgreSQL suites SKIPPED: set USER_ENGINE_TEST_DATABASE_URL to run them (CI always does)');
@@ -70,10 +71,10 @@ liveDescribe('live PostgreSQL: concurrency, connection loss, provider transactio
         pools.map((p) => new PostgresUserEngineStore({ connection: p, schema }).migrate()),
       );
       const applied = reports.flatMap((r) => r.applied).sort();
-      expect(applied).toEqual([1, 2]);
-      for (const r of reports) expect(r.currentVersion).toBe(2);
+      expect(applied).toEqual(ALL_VERSIONS);
+      for (const r of reports) expect(r.currentVersion).toBe(LATEST_SCHEMA_VERSION);
       const rows = await admin().query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      expect(rows.rows.map((r) => r.version)).toEqual([1, 2]);
+      expect(rows.rows.map((r) => r.version)).toEqual(ALL_VERSIONS);
     } finally {
       await Promise.all(pools.map((p) => p.end()));
     }
@@ -197,6 +198,36 @@ liveDescribe('live PostgreSQL: concurrency, connection loss, provider transactio
     }
   });
 
+  it('a conflict already committed is an answer on every commit path: nothing raised, a surrounding transaction stays usable', async () => {
+    for (const commitPath of ['write-batch', 'apply-commit'] as const) {
+      const own = await admin().connect();
+      try {
+        const store = new PostgresUserEngineStore({ connection: own, schema: newSchema(), commitPath });
+        await store.migrate();
+        const engine = new UserEngine({ store });
+        const user = await engine.registerUser({ actor: 't' }, { email: 'answer@example.com', handle: 'answer' });
+        await own.query('BEGIN');
+        await expect(engine.registerUser({ actor: 't' }, { email: 'ANSWER@example.com' })).rejects.toMatchObject({
+          code: 'email_taken',
+        });
+        await expect(
+          store.transaction(async (tx) => {
+            tx.put({ kind: 'user', id: user.id, data: {}, expectedVersion: 7 });
+            tx.delete('user-handle', 'answer', 3);
+          }),
+        ).rejects.toMatchObject({ code: 'version_conflict' });
+        // A raised error would have aborted the transaction (25P02 on every later statement).
+        expect((await own.query('SELECT 1 AS ok')).rows[0]?.ok, commitPath).toBe(1);
+        await engine.grantRole({ actor: 't' }, user.id, 'editor');
+        await own.query('COMMIT');
+        expect((await engine.getUser(user.id))?.roles).toEqual(['editor']);
+      } finally {
+        await own.query('ROLLBACK').catch(() => {});
+        own.release();
+      }
+    }
+  });
+
   it('records every outbox row with its transaction id, and the tables refuse to be rewritten', async () => {
     const schema = newSchema();
     const store = new PostgresUserEngineStore({ connection: admin(), schema });
@@ -217,7 +248,7 @@ liveDescribe('live PostgreSQL: concurrency, connection loss, provider transactio
     await store.recordCounts();
     await admin().query(`DROP SCHEMA "${schema}" CASCADE`);
     await expect(store.getRecord('note', 'x')).rejects.toMatchObject({ code: 'schema_not_ready' });
-    await expect(store.migrate()).resolves.toEqual({ applied: [1, 2], currentVersion: 2 });
+    await expect(store.migrate()).resolves.toEqual({ applied: ALL_VERSIONS, currentVersion: LATEST_SCHEMA_VERSION });
     expect(await store.getRecord('note', 'x')).toBeNull();
   });
 });

@@ -15,5 +15,5 @@ export {
   POSTGRES_MIGRATIONS,
   type PostgresMigration,
 } from './migrations/index.js';
-export { type PostgresStoreOptions, PostgresUserEngineStore } from './postgres-store.js';
+export { type CommitPath, type PostgresStoreOptions, PostgresUserEngineStore } from './postgres-store.js';
 export { type SchemaName, schemaName } from './sql/schema-name.js';

@@ -35,10 +35,12 @@ import type {
   UserEngineStore,
 } from '../store/store.js';
 import { type CommitBatch, hasEffects, UnitOfWork } from '../store/unit-of-work.js';
+import { applyCommitStatement } from './commit/apply-commit.js';
+import type { CommitStatement } from './commit/commit-statement.js';
+import { type WriteBatchShape, writeBatchSql, writeBatchStatement } from './commit/write-batch.js';
 import type { PostgresConnection } from './connection.js';
 import { conflictPosition, mapPostgresError } from './error-mapper.js';
 import { migrationScript, migrationsFor, type PostgresMigration } from './migrations/index.js';
-import { applyCommitParams, applyCommitSql, lockSpaceFor } from './sql/apply-commit.js';
 import { countRecordsSql } from './sql/count-records.js';
 import { listRecordsParams, listRecordsSql } from './sql/list-records.js';
 import { readAppliedVersionsSql } from './sql/read-applied-versions.js';
@@ -47,7 +49,6 @@ import { readIndexedRecordParams, readIndexedRecordSql } from './sql/read-indexe
 import { readPendingOutboxParams, readPendingOutboxSql } from './sql/read-pending-outbox.js';
 import { readRecordParams, readRecordSql } from './sql/read-record.js';
 import { type SchemaName, schemaName } from './sql/schema-name.js';
-import { type WriteBatchShape, writeBatchParams, writeBatchSql } from './sql/write-batch.js';
 
 export interface PostgresStoreOptions {
   /** A node-postgres Pool or Client, a PGlite instance, `fromPostgresJs(sql)`, or anything of that shape. */
@@ -56,12 +57,25 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** The schema versions this code knows; `SCHEMA_VERSIONS` by default. For tests of rolling deploys. */
   schemaVersions?: readonly SchemaVersion[];
+  /**
+   * Which statement carries a commit. `'auto'` (the default) sends small
+   * write-only commits as a generated write-batch statement and the rest
+   * through `apply_commit`; the other values force one path wherever it can
+   * carry the commit, for tests and diagnostics. Every path obeys the same
+   * rules, so this changes speed, never behaviour.
+   */
+  commitPath?: CommitPath;
 }
 
+/** See `PostgresStoreOptions.commitPath`. */
+export type CommitPath = 'auto' | 'write-batch' | 'apply-commit';
+
 /**
- * The largest batch sent as a generated write-batch statement. Each distinct
- * shape is one more prepared statement per connection; bigger batches share
- * the one `apply_commit` text instead, which keeps the number of shapes small.
+ * The largest batch `'auto'` sends as a generated write-batch statement. Each
+ * distinct shape is one more prepared statement per connection; bigger
+ * batches share the one `apply_commit` text instead, which keeps the number
+ * of shapes small. Both paths obey the same rules: the limit changes which
+ * statement carries a commit, never what the commit means.
  */
 const WRITE_BATCH_LIMITS = { writes: 8, audit: 4, outbox: 4 } as const;
 
@@ -74,16 +88,17 @@ interface Statements {
   readAudit: string;
   readPendingOutbox: string;
   countRecords: string;
-  applyCommit: string;
 }
 
 /**
  * The Postgres store. It runs on a connection the application supplies and
  * never opens, configures or closes it. Reads are single statements; a
- * transaction's whole commit is one more (`apply_commit`), so no database
- * transaction is open while application code awaits, and one shared client
- * (or PGlite) is safe under concurrent calls. A commit sent on a connection
- * that is inside the application's own transaction joins that transaction.
+ * transaction's whole commit is one more (a generated write-batch statement
+ * or an `apply_commit` call, which obey one rule: docs/durable-store.md), so
+ * no database transaction is open while application code awaits, and one
+ * shared client (or PGlite) is safe under concurrent calls. A commit sent on
+ * a connection that is inside the application's own transaction joins that
+ * transaction.
  *
  * @example
  * import pg from 'pg';
@@ -99,7 +114,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
   readonly #versions: readonly SchemaVersion[];
   readonly #migrations: Map<number, PostgresMigration>;
   readonly #sql: Statements;
-  readonly #lockSpace: number;
+  readonly #commitPath: CommitPath;
   /** Write-batch statement texts by shape: a handful per store, each prepared once per connection. */
   readonly #writeBatchTexts = new Map<string, string>();
   /** Set once the schema was seen ready; data calls then skip the readiness round trip. */
@@ -116,7 +131,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
     this.schema = this.#schema.name;
     this.#versions = options.schemaVersions ?? SCHEMA_VERSIONS;
     this.#migrations = migrationsFor(this.#versions);
-    this.#lockSpace = lockSpaceFor(this.#schema);
+    this.#commitPath = options.commitPath ?? 'auto';
     const s = this.#schema;
     this.#sql = {
       readAppliedVersions: readAppliedVersionsSql(s),
@@ -126,7 +141,6 @@ export class PostgresUserEngineStore implements UserEngineStore {
       readAudit: readAuditSql(s),
       readPendingOutbox: readPendingOutboxSql(s),
       countRecords: countRecordsSql(s),
-      applyCommit: applyCommitSql(s),
     };
   }
 
@@ -166,31 +180,29 @@ export class PostgresUserEngineStore implements UserEngineStore {
     return result;
   }
 
-  /**
-   * One statement either way. A small batch that only writes — every engine
-   * command — goes as a generated write-batch statement (no function body on
-   * the success path); a batch that must also re-check records it only read,
-   * or a large one, goes through `apply_commit`, whose advisory locks make
-   * those checks exact.
-   */
+  /** One statement, whichever path carries it; a conflict comes back as a position (an answer) or as UE409 (a race). */
   async #commit(batch: CommitBatch): Promise<void> {
-    let keys: string[];
-    let rows: Record<string, unknown>[];
+    const statement = this.#commitStatement(batch);
+    const rows = await this.#query(statement.text, statement.params, 'commit', statement.keys);
+    const failed = normalizeInteger(rows[0]?.failed, 'failed');
+    if (failed !== 0) throw conflictAt(statement.keys, failed);
+  }
+
+  /**
+   * The write-batch statement for a write-only commit (under `'auto'`, a
+   * small one), `apply_commit` for everything else: the only path that can
+   * hold read-only checks until the commit ends.
+   */
+  #commitStatement(batch: CommitBatch): CommitStatement {
     const small =
       batch.writes.length <= WRITE_BATCH_LIMITS.writes &&
       batch.audit.length <= WRITE_BATCH_LIMITS.audit &&
       batch.outbox.length <= WRITE_BATCH_LIMITS.outbox;
-    if (batch.checks.length === 0 && small) {
-      const statement = writeBatchParams(batch);
-      keys = statement.keys;
-      rows = await this.#query(this.#writeBatchSql(statement.shape), statement.params, 'commit', keys);
-    } else {
-      const statement = applyCommitParams(batch, this.#lockSpace);
-      keys = statement.expectedKeys;
-      rows = await this.#query(this.#sql.applyCommit, statement.params, 'commit', keys);
+    const path = this.#commitPath === 'auto' ? (small ? 'write-batch' : 'apply-commit') : this.#commitPath;
+    if (batch.checks.length === 0 && path === 'write-batch') {
+      return writeBatchStatement(batch, (shape) => this.#writeBatchSql(shape));
     }
-    const failed = normalizeInteger(rows[0]?.failed, 'failed');
-    if (failed !== 0) throw conflictAt(keys, failed);
+    return applyCommitStatement(this.#schema, batch);
   }
 
   #writeBatchSql(shape: WriteBatchShape): string {
@@ -339,7 +351,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
     this.#ready = true;
   }
 
-  /** One statement. `conflictKeys` names the key when a write-batch statement raised a conflict. */
+  /** One statement. `conflictKeys` names the key when a commit statement raised a conflict (UE409). */
   async #query(
     text: string,
     params: unknown[],

@@ -39,6 +39,12 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
     checksum: 'sha256:72f2f33a80b673e5b4a11d87ab7f2ce26855a897a904b5a345cacbf431ee2371',
     breaking: false,
   }),
+  Object.freeze({
+    version: 3,
+    name: 'one concurrency rule for every commit path',
+    checksum: 'sha256:af81887864f97832a5a3b95b87535bfc204809e617a3c6e7087cdb6a00c8cc80',
+    breaking: false,
+  }),
 ]);
 
 export const LATEST_SCHEMA_VERSION: number = SCHEMA_VERSIONS[SCHEMA_VERSIONS.length - 1]?.version ?? 0;

@@ -1,7 +1,13 @@
 import { applyCommitBatch, InMemoryDatabase } from '../memory/memory-store.js';
+import { applyCommitSql, decodeApplyCommit } from '../postgres/commit/apply-commit.js';
+import {
+  decodeWriteBatch,
+  parseWriteBatchHeader,
+  type WriteBatchShape,
+  writeBatchSql,
+} from '../postgres/commit/write-batch.js';
 import type { PostgresConnection } from '../postgres/connection.js';
 import { migrationScript, POSTGRES_MIGRATIONS } from '../postgres/migrations/index.js';
-import { applyCommitSql } from '../postgres/sql/apply-commit.js';
 import { countRecordsSql } from '../postgres/sql/count-records.js';
 import { listRecordsSql } from '../postgres/sql/list-records.js';
 import { readAppliedVersionsSql } from '../postgres/sql/read-applied-versions.js';
@@ -10,8 +16,6 @@ import { readIndexedRecordSql } from '../postgres/sql/read-indexed-record.js';
 import { readPendingOutboxSql } from '../postgres/sql/read-pending-outbox.js';
 import { readRecordSql } from '../postgres/sql/read-record.js';
 import { type SchemaName, schemaName } from '../postgres/sql/schema-name.js';
-import { parseWriteBatchHeader, type WriteBatchShape, writeBatchSql } from '../postgres/sql/write-batch.js';
-import { canonicalJson } from '../store/json.js';
 import { compareCodePoints } from '../store/queries.js';
 import { type AppliedSchemaVersion, SCHEMA_VERSIONS } from '../store/schema.js';
 import type { CommitBatch } from '../store/unit-of-work.js';
@@ -268,136 +272,26 @@ export class FakePostgresConnection implements PostgresConnection {
     return rows;
   }
 
-  /** A write-batch statement: every write's version check, then everything, or UE409 naming the write. */
+  /** A write-batch statement: a conflict is answered with its position and nothing applied, as the server does. */
   #writeBatch(shape: WriteBatchShape, params: unknown[]): Rows {
     this.#requireTables(2);
-    const batch = writeBatchFromParams(shape, params);
-    const failed = applyCommitBatch(this.database, batch, new Date().toISOString());
-    if (failed !== null) {
-      throw Object.assign(new FakePostgresError('UE409', `user-engine: version conflict at write ${failed.position}`), {
-        detail: String(failed.position),
-      });
-    }
-    return [{ failed: 0 }];
+    return this.#apply(decodeWriteBatch(shape, params));
   }
 
   #applyCommit(params: unknown[]): Rows {
     this.#requireTables(2);
-    const failed = applyCommitBatch(this.database, batchFromParams(params), new Date().toISOString());
+    return this.#apply(decodeApplyCommit(params));
+  }
+
+  /**
+   * Applies a whole batch in one synchronous step, so no other statement can
+   * interleave: every commit here behaves as a commit that met no concurrent
+   * writer on the server. (A race that slips between a commit's check and its
+   * write, which the server raises as UE409, can be injected with
+   * `failStatement`.)
+   */
+  #apply(batch: CommitBatch): Rows {
+    const failed = applyCommitBatch(this.database, batch, new Date().toISOString());
     return [{ failed: failed === null ? 0 : failed.position }];
   }
-}
-
-/** Reads a write-batch statement's parameters back into a batch, by its shape. */
-function writeBatchFromParams(shape: WriteBatchShape, params: unknown[]): CommitBatch {
-  let at = 0;
-  const take = (): unknown => {
-    if (at >= params.length) throw new FakePostgresError('08P01', 'bind message supplies too few parameters');
-    return params[at++];
-  };
-  const str = (): string => {
-    const value = take();
-    if (typeof value !== 'string') throw new FakePostgresError('22P02', 'expected text');
-    return value;
-  };
-  const int = (): number => Number(take());
-  const writes: CommitBatch['writes'] = [];
-  for (const op of shape.ops) {
-    const kind = str();
-    const id = str();
-    const key = `${kind}:${id}`;
-    if (op === 'i') {
-      const version = int();
-      writes.push({
-        kind,
-        id,
-        key,
-        expectedVersion: 0,
-        version,
-        data: canonicalJson(JSON.parse(str()), 'data'),
-        keepCreatedAt: false,
-      });
-    } else if (op === 'u') {
-      const expectedVersion = int();
-      const version = int();
-      const data = canonicalJson(JSON.parse(str()), 'data');
-      writes.push({ kind, id, key, expectedVersion, version, data, keepCreatedAt: int() === 1 });
-    } else {
-      writes.push({ kind, id, key, expectedVersion: int(), version: 0, data: null, keepCreatedAt: false });
-    }
-  }
-  const audit: CommitBatch['audit'] = [];
-  for (let i = 0; i < shape.audit; i++) {
-    const [id, actor, action, recordKey] = [str(), str(), str(), str()];
-    audit.push({
-      id,
-      actor,
-      action,
-      recordKey: recordKey === '' ? null : recordKey,
-      detail: canonicalJson(JSON.parse(str()), 'detail'),
-    });
-  }
-  const outbox: CommitBatch['outbox'] = [];
-  for (let i = 0; i < shape.outbox; i++) {
-    const [id, topic, key] = [str(), str(), str()];
-    outbox.push({ id, topic, key, payload: canonicalJson(JSON.parse(str()), 'payload') });
-  }
-  if (at !== params.length) throw new FakePostgresError('08P01', 'bind message supplies too many parameters');
-  return { checks: [], writes, audit, outbox };
-}
-
-/** Reads the function's parallel-array parameters back into a batch, checking each the way Postgres would. */
-function batchFromParams(params: unknown[]): CommitBatch {
-  if (params.length !== 19) throw new FakePostgresError('42883', 'function apply_commit does not take these arguments');
-  const list = (i: number): unknown[] => {
-    const value = params[i];
-    if (!Array.isArray(value)) throw new FakePostgresError('22P02', `parameter $${i + 1} is not an array`);
-    // The store promises arrays without NULL elements (postgres.js mangles them).
-    if (value.some((v) => v === null || v === undefined)) {
-      throw new FakePostgresError('22004', `parameter $${i + 1} has a NULL element`);
-    }
-    return value;
-  };
-  const text = (value: unknown): string => {
-    if (typeof value !== 'string') throw new FakePostgresError('22P02', 'expected text');
-    return value;
-  };
-  const json = (value: unknown, field: string): string => canonicalJson(JSON.parse(text(value)), field);
-  const [checkKinds, checkIds, checkVersions] = [list(1), list(2), list(3)];
-  const [kinds, ids, expected, versions, keep, data] = [list(4), list(5), list(6), list(7), list(8), list(9)];
-  const [auditIds, actors, actions, recordKeys, details] = [list(10), list(11), list(12), list(13), list(14)];
-  const [outboxIds, topics, outboxKeys, payloads] = [list(15), list(16), list(17), list(18)];
-  return {
-    checks: checkKinds.map((kind, i) => {
-      const k = text(kind);
-      const id = text(checkIds[i]);
-      return { kind: k, id, key: `${k}:${id}`, version: Number(checkVersions[i]) };
-    }),
-    writes: kinds.map((kind, i) => {
-      const k = text(kind);
-      const id = text(ids[i]);
-      return {
-        kind: k,
-        id,
-        key: `${k}:${id}`,
-        expectedVersion: Number(expected[i]),
-        version: Number(versions[i]),
-        data: data[i] === '' ? null : json(data[i], 'data'),
-        keepCreatedAt: keep[i] === 1,
-      };
-    }),
-    audit: auditIds.map((id, i) => ({
-      id: text(id),
-      actor: text(actors[i]),
-      action: text(actions[i]),
-      recordKey: recordKeys[i] === '' ? null : text(recordKeys[i]),
-      detail: json(details[i], 'detail'),
-    })),
-    outbox: outboxIds.map((id, i) => ({
-      id: text(id),
-      topic: text(topics[i]),
-      key: text(outboxKeys[i]),
-      payload: json(payloads[i], 'payload'),
-    })),
-  };
 }

@@ -3,6 +3,7 @@ import { SCHEMA_VERSIONS, type SchemaVersion } from '../../store/schema.js';
 import type { SchemaName } from '../sql/schema-name.js';
 import { initialTables } from './001-initial-tables.js';
 import { commitFunction } from './002-commit-function.js';
+import { exactCommit } from './003-exact-commit.js';
 
 /** One schema version as Postgres DDL. `__SCHEMA__` in `sql` stands for the quoted schema name. */
 export interface PostgresMigration {
@@ -14,6 +15,7 @@ export interface PostgresMigration {
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = Object.freeze([
   { version: 1, name: 'initial tables', sql: initialTables },
   { version: 2, name: 'one-statement commit function', sql: commitFunction },
+  { version: 3, name: 'one concurrency rule for every commit path', sql: exactCommit },
 ]);
 
 /** The checksum recorded for a migration: SHA-256 over its text as written, placeholder included. */
