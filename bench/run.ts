@@ -18,8 +18,8 @@ import {
   type PostgresConnection,
   PostgresUserEngineStore,
 } from '../src/postgres/index.js';
+import { CountingConnection } from '../src/testing/index.js';
 import { baselineOperations } from './baseline-pg.js';
-import { CountingConnection } from './counting-connection.js';
 
 type Operation = 'registerUser' | 'updateProfile' | 'getUser' | 'findUserByEmail';
 type StoreName = 'memory' | 'pglite' | 'pg-pool' | 'postgres-js' | 'baseline-pg';
@@ -93,7 +93,7 @@ function postgresVariant(
 ): Promise<Variant> {
   const counting = new CountingConnection(connection);
   const store = new PostgresUserEngineStore({ connection: counting, ...(schema === undefined ? {} : { schema }) });
-  return engineVariant(name, store, () => counting.statements, close);
+  return engineVariant(name, store, () => counting.total, close);
 }
 
 async function baselineVariant(pool: pg.Pool, schema: string): Promise<Variant> {

@@ -3,7 +3,8 @@
 // backends are terminated at random moments. Exits 1 if any invariant fails.
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { fromNodePostgres, PostgresUserEngineStore } from '../src/postgres/index.js';
+import { type CommitPath, fromNodePostgres, PostgresUserEngineStore } from '../src/postgres/index.js';
+import { CountingConnection } from '../src/testing/index.js';
 import { backendKiller } from './faults.js';
 import { runSoak, type SoakReport } from './soak.js';
 
@@ -32,6 +33,11 @@ function print(name: string, r: SoakReport): void {
     `  conflicts         ${r.conflictsRetried} met and retried; ${r.retriesExhausted} left after every retry`,
   );
   console.log(`  faults injected   ${r.faultsInjected}; calls failed as store_unavailable: ${r.unavailable}`);
+  if (r.commits !== null) {
+    console.log(
+      `  commit paths      ${r.commits.writeBatch} write-batch statements, ${r.commits.applyCommit} apply_commit calls; ${r.manyIdentityUsers} users given many identities`,
+    );
+  }
   console.log(
     `  unexpected errors ${r.unexpected.length}${r.unexpected.length ? `: ${r.unexpected.slice(0, 3).join(' | ')}` : ''}`,
   );
@@ -41,15 +47,21 @@ function print(name: string, r: SoakReport): void {
   for (const failure of r.invariants.failures.slice(0, 10)) console.log(`  FAILED: ${failure}`);
 }
 
+/** A store on the automatic commit path and a peer forced onto apply_commit, over one schema, counting statements. */
+function storesOn(connection: CountingConnection, schema: string) {
+  const make = (commitPath: CommitPath) => new PostgresUserEngineStore({ connection, schema, commitPath });
+  return { store: make('auto'), peer: make('apply-commit'), statements: () => ({ ...connection.byKind }) };
+}
+
 async function main(): Promise<void> {
   console.log(`soak: ${workers} workers, ${seconds} s or ${maxOps} commands per store`);
   const results: [string, SoakReport][] = [];
   const lite = new PGlite();
-  const liteStore = new PostgresUserEngineStore({ connection: lite, schema: 'soak' });
-  await liteStore.migrate();
+  const liteStores = storesOn(new CountingConnection(lite), 'soak');
+  await liteStores.store.migrate();
   results.push([
-    'pglite',
-    await runSoak({ store: liteStore, workers, durationMs: seconds * 1000, maxOperations: maxOps }),
+    'pglite (half the workers on a store forced onto apply_commit)',
+    await runSoak({ ...liteStores, workers, durationMs: seconds * 1000, maxOperations: maxOps }),
   ]);
   await lite.close();
   if (url) {
@@ -59,12 +71,12 @@ async function main(): Promise<void> {
     pool.on('error', () => {}); // a terminated idle client; the next call reports it
     const schema = `soak_${process.pid}`;
     try {
-      const store = new PostgresUserEngineStore({ connection: fromNodePostgres(pool), schema });
-      await store.migrate();
+      const stores = storesOn(new CountingConnection(fromNodePostgres(pool)), schema);
+      await stores.store.migrate();
       results.push([
-        'live pg-pool, backends terminated at random',
+        'live pg-pool, backends terminated at random (half the workers on a store forced onto apply_commit)',
         await runSoak({
-          store,
+          ...stores,
           workers,
           durationMs: seconds * 1000,
           maxOperations: maxOps,

@@ -1,8 +1,12 @@
 import { UserEngine, UserEngineError, type UserEngineStore } from '../src/index.js';
-import { checkInvariants, type InvariantReport } from './invariants.js';
+import { checkUserInvariants, type InvariantReport, type StatementKind } from '../src/testing/index.js';
 
 export interface SoakOptions {
   store: UserEngineStore;
+  /** Another store over the same data (another process; on Postgres, another commit path): every other worker uses it. */
+  peer?: UserEngineStore;
+  /** Statements sent so far by kind, when the stores run on a `CountingConnection`: the report's per-path commit counts. */
+  statements?: () => Record<StatementKind, number>;
   /** Concurrent callers. */
   workers: number;
   /** Stop after this long... */
@@ -27,6 +31,10 @@ export interface SoakReport {
   /** Anything else: a bug. Must stay empty. */
   unexpected: string[];
   faultsInjected: number;
+  /** Commits by the path that carried them (Postgres stores on a counting connection only). */
+  commits: { writeBatch: number; applyCommit: number } | null;
+  /** Users registered with many identities (erasing one is a large commit). */
+  manyIdentityUsers: number;
   seconds: number;
   invariants: InvariantReport;
 }
@@ -34,25 +42,37 @@ export interface SoakReport {
 const EMAILS = Array.from({ length: 10 }, (_, i) => `soak${i}@example.com`);
 const HANDLES = Array.from({ length: 6 }, (_, i) => `soak_${i}`);
 const SUBJECTS = Array.from({ length: 6 }, (_, i) => `subject-${i}`);
+/** Enough subjects that a user can hold many: erasing a user with 6 or more is larger than the write-batch limit. */
+const MANY_SUBJECTS = Array.from({ length: 400 }, (_, i) => `many-${i}`);
 const ROLES = ['admin', 'editor', 'viewer', 'billing', 'support', 'finance', 'auditor', 'owner'];
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
+/** One kind of command the workers pick; `run` resolves to the number of writes that were acknowledged. */
+interface SoakCommand {
+  weight: number;
+  run: () => Promise<number>;
+}
+
 /**
  * N workers issue a random mix of every command over a small set of users,
  * emails, handles and identities, so conflicts and refusals are frequent;
- * then the invariants are checked from the store alone.
+ * some users get many identities, so erasing them is a large commit. With a
+ * peer, every other worker sends its commands through it. Then the
+ * invariants are checked from the store alone.
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let conflictsRetried = 0;
-  const engine = new UserEngine({
-    store: options.store,
-    onRetry: () => {
-      conflictsRetried += 1;
-    },
-  });
+  const onRetry = () => {
+    conflictsRetried += 1;
+  };
+  let manyIdentityUsers = 0;
+  const statementsBefore = options.statements?.();
   const users: string[] = [];
-  const report: Omit<SoakReport, 'invariants' | 'seconds' | 'faultsInjected' | 'conflictsRetried'> = {
+  const report: Omit<
+    SoakReport,
+    'invariants' | 'seconds' | 'faultsInjected' | 'conflictsRetried' | 'commits' | 'manyIdentityUsers'
+  > = {
     operations: 0,
     acknowledged: 0,
     refused: {},
@@ -61,76 +81,103 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     unexpected: [],
   };
   const ctx = { actor: 'soak' };
-  // Every command but the read writes exactly one audit entry when it succeeds. Erasure is rarer
-  // than the rest so that the population stays mostly alive.
-  const register = () =>
-    engine
-      .registerUser(ctx, {
-        email: pick(EMAILS).replace('soak', Math.random() < 0.5 ? 'soak' : 'SOAK'),
-        ...(Math.random() < 0.5 ? { handle: pick(HANDLES) } : {}),
-        displayName: 'Soak Tester',
-        attributes: { plan: pick(['free', 'pro']) },
-      })
-      .then((u) => users.push(u.id));
-  // Role and suspension commands look at the user first, as a caller would, so most of them are
-  // valid when sent and the interesting outcome is the race, not a refusal.
-  const toggleRole = async () => {
-    const user = await engine.getUser(pick(users));
-    if (user === null) return engine.grantRole(ctx, pick(users), pick(ROLES));
-    const role = pick(ROLES);
-    return user.roles.includes(role) ? engine.revokeRole(ctx, user.id, role) : engine.grantRole(ctx, user.id, role);
-  };
-  const toggleSuspension = async () => {
-    const user = await engine.getUser(pick(users));
-    if (user === null || user.status !== 'suspended')
-      return engine.suspendUser(ctx, user?.id ?? pick(users), { reason: 'soak' });
-    return engine.reactivateUser(ctx, user.id);
-  };
-  const erase = async () => {
-    const erased = await engine.eraseUser(ctx, pick(users));
-    // Keep most commands aimed at users who can still take them.
-    const at = users.indexOf(erased.id);
-    if (at >= 0) users.splice(at, 1);
-    return erased;
-  };
-  const commands: { weight: number; writes: boolean; run: () => Promise<unknown> }[] = [
-    { weight: 3, writes: true, run: register },
-    {
+  const commandsFor = (engine: UserEngine): { all: SoakCommand[]; register: SoakCommand } => {
+    const one = (run: () => Promise<unknown>) => () => run().then(() => 1);
+    const register: SoakCommand = {
       weight: 3,
-      writes: true,
-      run: () =>
-        engine.updateProfile(ctx, pick(users), { displayName: `Name ${Math.random()}`, locale: pick(['en', 'fr-CA']) }),
-    },
-    { weight: 2, writes: true, run: () => engine.changeEmail(ctx, pick(users), pick(EMAILS)) },
-    {
-      weight: 2,
-      writes: true,
-      run: () => engine.changeHandle(ctx, pick(users), Math.random() < 0.2 ? null : pick(HANDLES)),
-    },
-    {
-      weight: 2,
-      writes: true,
-      run: () => engine.linkIdentity(ctx, pick(users), { provider: 'github', subject: pick(SUBJECTS) }),
-    },
-    {
-      weight: 1,
-      writes: true,
-      run: () => engine.unlinkIdentity(ctx, pick(users), { provider: 'github', subject: pick(SUBJECTS) }),
-    },
-    { weight: 6, writes: true, run: toggleRole },
-    { weight: 2, writes: true, run: toggleSuspension },
-    { weight: 0.3, writes: true, run: erase },
-    { weight: 2, writes: false, run: () => engine.findUserByEmail(pick(EMAILS)) },
-  ];
-  const totalWeight = commands.reduce((sum, c) => sum + c.weight, 0);
-  const pickCommand = () => {
-    let r = Math.random() * totalWeight;
+      run: one(() =>
+        engine
+          .registerUser(ctx, {
+            email: pick(EMAILS).replace('soak', Math.random() < 0.5 ? 'soak' : 'SOAK'),
+            ...(Math.random() < 0.5 ? { handle: pick(HANDLES) } : {}),
+            displayName: 'Soak Tester',
+            attributes: { plan: pick(['free', 'pro']) },
+          })
+          .then((u) => users.push(u.id)),
+      ),
+    };
+    // Role and suspension commands look at the user first, as a caller would, so most of them are
+    // valid when sent and the interesting outcome is the race, not a refusal.
+    const toggleRole = async () => {
+      const user = await engine.getUser(pick(users));
+      if (user === null) return engine.grantRole(ctx, pick(users), pick(ROLES));
+      const role = pick(ROLES);
+      return user.roles.includes(role) ? engine.revokeRole(ctx, user.id, role) : engine.grantRole(ctx, user.id, role);
+    };
+    const toggleSuspension = async () => {
+      const user = await engine.getUser(pick(users));
+      if (user === null || user.status !== 'suspended')
+        return engine.suspendUser(ctx, user?.id ?? pick(users), { reason: 'soak' });
+      return engine.reactivateUser(ctx, user.id);
+    };
+    // A user with up to 8 identities: erasing it writes 10 or more records, a large commit.
+    // Each command that lands counts as acknowledged even if a later one fails.
+    const registerWithIdentities = async () => {
+      let acknowledged = 0;
+      const user = await engine.registerUser(ctx, { email: `many${Math.random()}@example.com` });
+      acknowledged += 1;
+      users.push(user.id);
+      manyIdentityUsers += 1;
+      try {
+        for (let i = 0; i < 8; i++) {
+          await engine.linkIdentity(ctx, user.id, { provider: 'github', subject: pick(MANY_SUBJECTS) });
+          acknowledged += 1;
+        }
+      } catch (error) {
+        report.acknowledged += acknowledged;
+        throw error;
+      }
+      return acknowledged;
+    };
+    const erase = async () => {
+      const erased = await engine.eraseUser(ctx, pick(users));
+      // Keep most commands aimed at users who can still take them.
+      const at = users.indexOf(erased.id);
+      if (at >= 0) users.splice(at, 1);
+    };
+    const all: SoakCommand[] = [
+      register,
+      { weight: 0.4, run: registerWithIdentities },
+      {
+        weight: 3,
+        run: one(() =>
+          engine.updateProfile(ctx, pick(users), {
+            displayName: `Name ${Math.random()}`,
+            locale: pick(['en', 'fr-CA']),
+          }),
+        ),
+      },
+      { weight: 2, run: one(() => engine.changeEmail(ctx, pick(users), pick(EMAILS))) },
+      {
+        weight: 2,
+        run: one(() => engine.changeHandle(ctx, pick(users), Math.random() < 0.2 ? null : pick(HANDLES))),
+      },
+      {
+        weight: 2,
+        run: one(() => engine.linkIdentity(ctx, pick(users), { provider: 'github', subject: pick(SUBJECTS) })),
+      },
+      {
+        weight: 1,
+        run: one(() => engine.unlinkIdentity(ctx, pick(users), { provider: 'github', subject: pick(SUBJECTS) })),
+      },
+      { weight: 6, run: one(toggleRole) },
+      { weight: 2, run: one(toggleSuspension) },
+      { weight: 0.6, run: one(erase) },
+      { weight: 2, run: () => engine.findUserByEmail(pick(EMAILS)).then(() => 0) },
+    ];
+    return { all, register };
+  };
+  const pickFrom = (commands: SoakCommand[]): SoakCommand => {
+    let r = Math.random() * commands.reduce((sum, c) => sum + c.weight, 0);
     for (const command of commands) {
       r -= command.weight;
       if (r <= 0) return command;
     }
-    return commands[0] as (typeof commands)[number];
+    return commands[0] as SoakCommand;
   };
+  const perEngine = [options.store, options.peer ?? options.store].map((store) =>
+    commandsFor(new UserEngine({ store, onRetry })),
+  );
 
   const started = performance.now();
   const deadline = started + options.durationMs;
@@ -140,13 +187,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   });
   const faults = options.faults?.(stopped) ?? Promise.resolve(0);
   await Promise.all(
-    Array.from({ length: options.workers }, async () => {
+    Array.from({ length: options.workers }, async (_, worker) => {
+      const commands = perEngine[worker % 2] as (typeof perEngine)[number];
       while (performance.now() < deadline && report.operations < options.maxOperations) {
         report.operations += 1;
-        const command = users.length < 3 ? { writes: true, run: register } : pickCommand();
+        const command = users.length < 3 ? commands.register : pickFrom(commands.all);
         try {
-          await command.run();
-          if (command.writes) report.acknowledged += 1;
+          // Not `report.acknowledged += await …`: that reads the total before the await and loses
+          // other workers' increments.
+          const acknowledged = await command.run();
+          report.acknowledged += acknowledged;
         } catch (error) {
           if (UserEngineError.is(error, 'version_conflict')) report.retriesExhausted += 1;
           else if (UserEngineError.is(error, 'store_unavailable')) report.unavailable += 1;
@@ -165,9 +215,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   stop();
   const faultsInjected = await faults;
   const seconds = (performance.now() - started) / 1000;
-  const invariants = await checkInvariants(options.store, {
+  const statementsAfter = options.statements?.();
+  const commits =
+    statementsBefore === undefined || statementsAfter === undefined
+      ? null
+      : {
+          writeBatch: statementsAfter['write-batch'] - statementsBefore['write-batch'],
+          applyCommit: statementsAfter['apply-commit'] - statementsBefore['apply-commit'],
+        };
+  const invariants = await checkUserInvariants(options.store, {
     acknowledged: report.acknowledged,
     unacknowledged: report.unavailable,
   });
-  return { ...report, conflictsRetried, faultsInjected, seconds, invariants };
+  return { ...report, conflictsRetried, faultsInjected, commits, manyIdentityUsers, seconds, invariants };
 }

@@ -16,12 +16,32 @@ export interface StoreHandle<S extends UserEngineStore = UserEngineStore> {
    * skipped when the store does not offer it.
    */
   writeAppliedSchemaVersion?: (row: AppliedSchemaVersion) => Promise<void>;
+  /**
+   * Another store over the same data, standing for another process or
+   * deploy; on Postgres, typically one forced onto the other commit path.
+   * The race suite sends commands through both at once. Without it, the
+   * race suite races the store against itself.
+   */
+  openPeer?: () => UserEngineStore;
+  /**
+   * Opens a transaction of the application's own on a dedicated connection
+   * and returns a store bound to it, as an application composing a command
+   * with its own writes would. Cases that need it are skipped without it.
+   */
+  callerTransaction?: () => Promise<CallerTransaction>;
+}
+
+/** A store whose statements run inside a transaction that the application (the test) opened and will end. */
+export interface CallerTransaction {
+  store: UserEngineStore;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
 }
 
 export type StoreFactory<S extends UserEngineStore = UserEngineStore> = () => Promise<StoreHandle<S>>;
 
 /** An ability a case needs beyond the store contract; cases needing one the factory lacks are skipped. */
-export type SuiteCapability = 'schemaBackdoor' | 'indexedRecord';
+export type SuiteCapability = 'schemaBackdoor' | 'indexedRecord' | 'callerTransaction';
 
 /** One named case of a shared suite. */
 export interface SuiteCase<C> {

@@ -1,16 +1,18 @@
-import type { StoreRecord } from '../src/index.js';
 import {
   EMAIL_INDEX_KIND,
   HANDLE_INDEX_KIND,
   IDENTITY_INDEX_KIND,
   type IndexData,
-  normalizeEmail,
+  identityIndexId,
   USER_KIND,
   type UserData,
-  type UserEngineStore,
-} from '../src/index.js';
-import { readAllAudit, readAllOutbox, readAllRecords } from '../src/testing/index.js';
+} from '../engine/user.js';
+import { normalizeEmail } from '../engine/validation.js';
+import type { StoreRecord } from '../store/record.js';
+import type { UserEngineStore } from '../store/store.js';
+import { readAllAudit, readAllOutbox, readAllRecords } from './read-all.js';
 
+/** What `checkUserInvariants` found: how many checks ran and which failed (ids only, never values). */
 export interface InvariantReport {
   checks: number;
   failures: string[];
@@ -19,21 +21,32 @@ export interface InvariantReport {
   outbox: number;
 }
 
+/** What the callers of a workload saw, to bound what the store may hold. */
+export interface InvariantExpectations {
+  /** Commands the callers saw succeed: at least this many audit entries. */
+  acknowledged?: number;
+  /** Commands that failed as `store_unavailable` and may or may not have committed. */
+  unacknowledged?: number;
+  /** Users whose `eraseUser` resolved: each must still be erased. */
+  erased?: Iterable<string>;
+}
+
 /**
- * Checks the engine's promises from the store's contents alone:
- * - every email, handle and identity index record points to a live user
- *   that holds that value, and every user's values have their index record;
- * - each user's version is 1 + the number of audit entries about it (every
+ * Checks the engine's promises from the store's contents alone, never from
+ * what commands returned:
+ * - every email, handle and identity index record points to a live user that
+ *   holds that value, and every live user's values have their index record
+ *   pointing back (so no two live users share an email, handle or identity);
+ * - each user's version equals the number of audit entries about it (every
  *   successful command wrote exactly one, in the same transaction);
- * - audit entries and outbox messages pair up one to one;
- * - no erased user holds personal data.
- * `acknowledged` (commands the callers saw succeed) and `unacknowledged`
- * (commands that failed as store_unavailable, which may or may not have
- * committed) bound the number of audit entries.
+ * - audit entries and outbox messages describe the same changes, one to one;
+ * - an erased user holds no personal data, and a user whose erasure was
+ *   acknowledged is still erased.
+ * Failure messages name user ids and record kinds only, never a value.
  */
-export async function checkInvariants(
+export async function checkUserInvariants(
   store: UserEngineStore,
-  counts: { acknowledged: number; unacknowledged: number },
+  expect: InvariantExpectations = {},
 ): Promise<InvariantReport> {
   const failures: string[] = [];
   let checks = 0;
@@ -50,54 +63,62 @@ export async function checkInvariants(
   const outbox = await readAllOutbox(store);
 
   const owner = (index: StoreRecord) => (index.data as unknown as IndexData).userId;
+  const live = (user: UserData | undefined): user is UserData => user !== undefined && user.status !== 'erased';
   for (const index of emails) {
     const user = byId.get(owner(index));
-    check(user !== undefined && user.status !== 'erased', `email index ${index.id} points to a missing or erased user`);
+    check(live(user), `an email index record points to user ${owner(index)}, which is missing or erased`);
     check(
       user?.email != null && normalizeEmail(user.email).indexKey === index.id,
-      `email index ${index.id} points to a user that does not hold it`,
+      `an email index record points to user ${owner(index)}, which does not hold that address`,
     );
   }
   for (const index of handles) {
     const user = byId.get(owner(index));
-    check(user?.handle === index.id && user.status !== 'erased', `handle index ${index.id} does not match its user`);
+    check(
+      live(user) && user.handle === index.id,
+      `a handle index record points to user ${owner(index)}, which is erased or does not hold it`,
+    );
   }
   for (const index of identities) {
     const user = byId.get(owner(index));
     check(
-      user?.identities.some((i) => `${i.provider}:${i.subject}` === index.id) === true,
-      `identity index ${index.id} does not match its user`,
+      live(user) && user.identities.some((i) => identityIndexId(i) === index.id),
+      `an identity index record points to user ${owner(index)}, which is erased or does not hold it`,
     );
   }
-  const emailIndex = new Map(emails.map((e) => [e.id, owner(e)]));
-  const handleIndex = new Map(handles.map((h) => [h.id, owner(h)]));
-  const identityIndex = new Map(identities.map((i) => [i.id, owner(i)]));
-  const perUser = new Map<string, number>();
+  const emailOwner = new Map(emails.map((e) => [e.id, owner(e)]));
+  const handleOwner = new Map(handles.map((h) => [h.id, owner(h)]));
+  const identityOwner = new Map(identities.map((i) => [i.id, owner(i)]));
+  const auditPerUser = new Map<string, number>();
   for (const entry of audit) {
     if (entry.recordKey?.startsWith(`${USER_KIND}:`)) {
       const id = entry.recordKey.slice(USER_KIND.length + 1);
-      perUser.set(id, (perUser.get(id) ?? 0) + 1);
+      auditPerUser.set(id, (auditPerUser.get(id) ?? 0) + 1);
     }
   }
   for (const record of users) {
     const user = record.data as unknown as UserData;
     if (user.email !== null) {
       check(
-        emailIndex.get(normalizeEmail(user.email).indexKey) === record.id,
-        `user ${record.id} email has no index record`,
+        emailOwner.get(normalizeEmail(user.email).indexKey) === record.id,
+        `user ${record.id} holds an email whose index record does not point to it`,
       );
     }
-    if (user.handle !== null)
-      check(handleIndex.get(user.handle) === record.id, `user ${record.id} handle has no index record`);
-    for (const i of user.identities) {
+    if (user.handle !== null) {
       check(
-        identityIndex.get(`${i.provider}:${i.subject}`) === record.id,
-        `user ${record.id} identity has no index record`,
+        handleOwner.get(user.handle) === record.id,
+        `user ${record.id} holds a handle whose index record does not point to it`,
+      );
+    }
+    for (const identity of user.identities) {
+      check(
+        identityOwner.get(identityIndexId(identity)) === record.id,
+        `user ${record.id} holds an identity whose index record does not point to it`,
       );
     }
     check(
-      record.version === perUser.get(record.id),
-      `user ${record.id} is at version ${record.version} but has ${perUser.get(record.id) ?? 0} audit entries`,
+      record.version === auditPerUser.get(record.id),
+      `user ${record.id} is at version ${record.version} but has ${auditPerUser.get(record.id) ?? 0} audit entries`,
     );
     if (user.status === 'erased') {
       const personal = [user.email, user.handle, user.displayName, user.locale, user.suspendedReason];
@@ -109,6 +130,9 @@ export async function checkInvariants(
         `erased user ${record.id} still holds personal data`,
       );
     }
+  }
+  for (const id of expect.erased ?? []) {
+    check(byId.get(id)?.status === 'erased', `user ${id} was reported erased but is not erased now`);
   }
   check(audit.length === outbox.length, `audit has ${audit.length} entries but the outbox ${outbox.length} messages`);
   // Concurrent commits may take audit and outbox sequence numbers in different orders, so pair
@@ -122,9 +146,12 @@ export async function checkInvariants(
     [...auditChanges].every((c) => outboxChanges.has(c)) && auditChanges.size === outboxChanges.size,
     'the audit entries and the outbox messages do not describe the same changes',
   );
-  check(
-    audit.length >= counts.acknowledged && audit.length <= counts.acknowledged + counts.unacknowledged,
-    `audit has ${audit.length} entries; callers saw ${counts.acknowledged} successes and ${counts.unacknowledged} unacknowledged commands`,
-  );
+  if (expect.acknowledged !== undefined) {
+    const most = expect.acknowledged + (expect.unacknowledged ?? 0);
+    check(
+      audit.length >= expect.acknowledged && audit.length <= most,
+      `audit has ${audit.length} entries; callers saw ${expect.acknowledged} successes and ${expect.unacknowledged ?? 0} unacknowledged commands`,
+    );
+  }
   return { checks, failures, users: users.length, audit: audit.length, outbox: outbox.length };
 }
