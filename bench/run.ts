@@ -18,7 +18,7 @@ import {
   type PostgresConnection,
   PostgresUserEngineStore,
 } from '../src/postgres/index.js';
-import { CountingConnection } from '../src/testing/index.js';
+import { CountingConnection, scratchSchemaName } from '../src/testing/index.js';
 import { baselineOperations } from './baseline-pg.js';
 
 type Operation = 'registerUser' | 'updateProfile' | 'getUser' | 'findUserByEmail';
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
     );
     server = settings.rows[0] as Record<string, string>;
     const schema = (name: string) => {
-      const s = `bench_${name}_${runTag}`;
+      const s = scratchSchemaName(`bench_${name}`);
       schemas.push(s);
       return s;
     };

@@ -4,7 +4,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { type CommitPath, fromNodePostgres, PostgresUserEngineStore } from '../src/postgres/index.js';
-import { CountingConnection } from '../src/testing/index.js';
+import { CountingConnection, scratchSchemaName } from '../src/testing/index.js';
 import { backendKiller } from './faults.js';
 import { runSoak, type SoakReport } from './soak.js';
 
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     const admin = new pg.Pool({ connectionString: url, max: 2 });
     const pool = new pg.Pool({ connectionString: url, max: 16, application_name: applicationName });
     pool.on('error', () => {}); // a terminated idle client; the next call reports it
-    const schema = `soak_${process.pid}`;
+    const schema = scratchSchemaName('soak');
     try {
       const stores = storesOn(new CountingConnection(fromNodePostgres(pool)), schema);
       await stores.store.migrate();

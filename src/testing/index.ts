@@ -8,3 +8,4 @@ export * from './harness.js';
 export { checkUserInvariants, type InvariantExpectations, type InvariantReport } from './invariants.js';
 export { type RaceScenarioContext, raceScenarios, runRaceScenarios } from './race-scenarios.js';
 export { readAllAudit, readAllOutbox, readAllRecords } from './read-all.js';
+export { assertSchemaAbsent, scratchSchemaName } from './scratch-schema.js';

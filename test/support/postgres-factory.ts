@@ -1,15 +1,10 @@
 import type { UserEngineStore } from '../../src/index.js';
 import { type CommitPath, type PostgresConnection, PostgresUserEngineStore } from '../../src/postgres/index.js';
-import type { StoreFactory } from '../../src/testing/index.js';
+import { type StoreFactory, scratchSchemaName } from '../../src/testing/index.js';
 import { sqlInvariantFailures } from './sql-invariants.js';
 
-let counter = 0;
-
 /** A unique schema name per test case, so cases (and parallel files) never share tables. */
-export function freshSchemaName(prefix: string): string {
-  counter += 1;
-  return `ue_${prefix}_${process.pid}_${counter}_${Math.random().toString(36).slice(2, 8)}`;
-}
+export const freshSchemaName = scratchSchemaName;
 
 /**
  * A store factory over one connection: each case gets its own schema, dropped
