@@ -2,7 +2,17 @@
 
 export * from './engine/index.js';
 export * from './memory/index.js';
-export * from './store/errors.js';
+export {
+  InvalidStateError,
+  NotFoundError,
+  SchemaNotReadyError,
+  StoreUnavailableError,
+  UniquenessError,
+  UserEngineError,
+  type UserEngineErrorCode,
+  ValidationError,
+  VersionConflictError,
+} from './store/errors.js';
 export {
   canonicalJson,
   canonicalJsonObject,

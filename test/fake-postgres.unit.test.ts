@@ -15,11 +15,14 @@ const fakeStore: StoreFactory = async () => {
   const connection = new FakePostgresConnection();
   return {
     store: new PostgresUserEngineStore({ connection }),
+    openOlder: (schemaVersions) => new PostgresUserEngineStore({ connection, schemaVersions }),
     writeAppliedSchemaVersion: async (row) => connection.writeAppliedSchemaVersion(row),
   };
 };
 
-runStoreConformance(runner, 'fake-postgres', fakeStore, { capabilities: ['schemaBackdoor', 'indexedRecord'] });
+runStoreConformance(runner, 'fake-postgres', fakeStore, {
+  capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode'],
+});
 runEngineScenarios(runner, 'fake-postgres', fakeStore);
 
 async function migratedEngine() {

@@ -8,9 +8,10 @@ const memoryStore: StoreFactory = async () => {
   const database = new InMemoryDatabase();
   return {
     store: new InMemoryUserEngineStore({ database }),
+    openOlder: (schemaVersions) => new InMemoryUserEngineStore({ database, schemaVersions }),
     writeAppliedSchemaVersion: async (row) => database.writeAppliedSchemaVersion(row),
   };
 };
 
-runStoreConformance(runner, 'memory', memoryStore, { capabilities: ['schemaBackdoor', 'indexedRecord'] });
+runStoreConformance(runner, 'memory', memoryStore, { capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode'] });
 runEngineScenarios(runner, 'memory', memoryStore);

@@ -83,7 +83,7 @@ describe('migrating up from the version before (PGlite)', () => {
     });
   }
 
-  it('code that knows only the earlier versions stays ready on the latest database (later versions are not breaking)', async () => {
+  it('code that knows only earlier versions stays ready on the latest database exactly when every later version is non-breaking', async () => {
     const store = new PostgresUserEngineStore({ connection: db, schema: 'rolling' });
     await store.migrate();
     for (const known of SCHEMA_VERSIONS.slice(0, -1)) {
@@ -92,13 +92,19 @@ describe('migrating up from the version before (PGlite)', () => {
         schema: 'rolling',
         schemaVersions: SCHEMA_VERSIONS.slice(0, known.version),
       });
-      expect(await older.readiness()).toMatchObject({
-        ready: true,
+      const laterBreaking = SCHEMA_VERSIONS.filter((v) => v.version > known.version && v.breaking);
+      const readiness = await older.readiness();
+      expect(readiness).toMatchObject({
+        ready: laterBreaking.length === 0,
         currentVersion: LATEST_SCHEMA_VERSION,
         latestVersion: known.version,
-        problems: [],
       });
-      expect(await older.migrate()).toEqual({ applied: [], currentVersion: LATEST_SCHEMA_VERSION });
+      if (laterBreaking.length === 0) {
+        expect(await older.migrate()).toEqual({ applied: [], currentVersion: LATEST_SCHEMA_VERSION });
+      } else {
+        await expect(older.migrate()).rejects.toMatchObject({ code: 'schema_not_ready' });
+        expect(readiness.problems.join(' ')).toContain(`version ${laterBreaking.at(-1)?.version}`);
+      }
     }
   });
 });

@@ -13,5 +13,5 @@ const factory = postgresFactory(
   db,
   (connection, schema) => new PostgresUserEngineStore({ connection, schema }),
 );
-runStoreConformance(runner, 'pglite', factory, { capabilities: ['schemaBackdoor', 'indexedRecord'] });
+runStoreConformance(runner, 'pglite', factory, { capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode'] });
 runEngineScenarios(runner, 'pglite', factory);

@@ -40,7 +40,7 @@ if (live && pool && client && sql) {
   for (const [name, connection] of variants) {
     const factory = postgresFactory(name.split(' ')[0]?.replace('-', '') ?? 'live', connection, makeStore);
     runStoreConformance(runner, `live ${name}`, factory, {
-      capabilities: ['schemaBackdoor', 'indexedRecord'],
+      capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode'],
       timeoutMs: 30_000,
     });
     runEngineScenarios(runner, `live ${name}`, factory, { timeoutMs: 30_000 });

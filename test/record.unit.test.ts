@@ -151,23 +151,46 @@ describe('records and serialization', () => {
     expect(err?.code).toBe('invalid_input');
   });
 
-  it('a getter that serializes something else mid-way does not disturb the outer serialization', () => {
-    const inner = { b: 2 };
-    const outer = {
-      a: 1,
-      get nested() {
-        return { text: canonicalJson(inner, 'inner') };
+  it('values are read as data, once: getters, setters, proxies and arrays with extra properties are refused', () => {
+    let reads = 0;
+    const flipping = {
+      get value() {
+        reads += 1;
+        return reads === 1 ? 'ok' : 5n;
       },
     };
-    expect(canonicalJson(outer, 'data')).toBe('{"a":1,"nested":{"text":"{\\"b\\":2}"}}');
-    const bad = {
-      ok: 1,
-      get worse() {
-        expect(() => canonicalJson({ x: Number.NaN }, 'inner')).toThrow(/inner\.x/);
-        return [undefined];
+    expect(() => canonicalJson(flipping, 'data')).toThrow(
+      expect.objectContaining({ code: 'invalid_input', field: 'data.value' }),
+    );
+    expect(reads).toBe(0);
+    const vanishing = {
+      get gone() {
+        return undefined;
       },
     };
-    expect(() => canonicalJson(bad, 'data')).toThrow(expect.objectContaining({ field: 'data.worse[0]' }));
+    expect(() => canonicalJson({ nested: vanishing }, 'data')).toThrow(
+      expect.objectContaining({ field: 'data.nested.gone' }),
+    );
+    const setterOnly = Object.defineProperty({}, 'x', { set() {}, enumerable: true });
+    expect(() => canonicalJson(setterOnly, 'data')).toThrow(expect.objectContaining({ field: 'data.x' }));
+    const indexGetter = Object.defineProperty([1, 2], 1, { get: () => 3, enumerable: true });
+    expect(() => canonicalJson({ list: indexGetter }, 'data')).toThrow(
+      expect.objectContaining({ field: 'data.list[1]' }),
+    );
+    const extra = Object.assign([1, 2], { note: 'dropped by JSON.stringify' });
+    expect(() => canonicalJson({ list: extra }, 'data')).toThrow(
+      expect.objectContaining({ field: 'data.list', message: expect.stringMatching(/not an element/) }),
+    );
+    expect(() => canonicalJson({ p: new Proxy({ a: 1 }, {}) }, 'data')).toThrow(
+      expect.objectContaining({ field: 'data.p' }),
+    );
+    expect(() => canonicalJson(new Proxy([1], {}), 'data')).toThrow(expect.objectContaining({ field: 'data' }));
+  });
+
+  it('error paths name identifier-like keys only: other keys are caller data and are replaced', () => {
+    expect(() => canonicalJson({ plan: { 'ada@example.com': Number.NaN } }, 'attributes')).toThrow(
+      expect.objectContaining({ field: 'attributes.plan.[key]' }),
+    );
   });
 
   it('a shared array or object seen twice (not a cycle) is fine', () => {

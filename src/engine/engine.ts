@@ -1,4 +1,5 @@
 import {
+  conflictKeyOf,
   InvalidStateError,
   NotFoundError,
   UniquenessError,
@@ -8,7 +9,7 @@ import {
 } from '../store/errors.js';
 import type { JsonObject } from '../store/json.js';
 import { normalizeRecordPage } from '../store/queries.js';
-import type { StoreRecord } from '../store/record.js';
+import { isValidId } from '../store/record.js';
 import type { StoreTransaction, UserEngineStore } from '../store/store.js';
 import { uuidv7 } from './ids.js';
 import {
@@ -25,6 +26,7 @@ import {
   userFromRecord,
 } from './user.js';
 import {
+  emailIndexKey,
   LIMITS,
   normalizeActor,
   normalizeAttributes,
@@ -37,8 +39,7 @@ import {
   normalizeReason,
   normalizeRole,
   normalizeUserId,
-  rejectUnknownKeys,
-  requireObject,
+  readInput,
 } from './validation.js';
 
 /** Who is acting, and optionally the user version they last saw. */
@@ -81,12 +82,22 @@ export interface UserEngineOptions {
   retry?: Partial<RetryPolicy>;
   /**
    * Called each time a command meets a concurrent writer and is about to be
-   * retried — for metrics. `key` is the record that conflicted (it may hold
-   * an email address: do not log it as is).
+   * retried — for metrics. It names the kind of record that conflicted and
+   * the user the command is about (null while registering), never a value.
    *
    * @example new UserEngine({ store, onRetry: () => metrics.increment('user_engine.retries') })
    */
-  onRetry?: (info: { attempt: number; key: string | null }) => void;
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** What `onRetry` is told about a retried command. */
+export interface RetryInfo {
+  /** The attempt that met the conflict (1 = the first). */
+  attempt: number;
+  /** The kind of the record that conflicted, e.g. `user`. */
+  kind: string | null;
+  /** The user the command is about; null for a registration. */
+  userId: string | null;
 }
 
 export interface UserPage {
@@ -96,14 +107,6 @@ export interface UserPage {
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 2, maxDelayMs: 100 };
-
-/** Conflicts the caller caused (a stale `expectedVersion`): never retried. */
-const finalConflicts = new WeakSet<object>();
-
-interface Loaded {
-  record: StoreRecord;
-  data: UserData;
-}
 
 /**
  * The user accounts core. Every command is one store transaction that writes
@@ -120,7 +123,7 @@ export class UserEngine {
   readonly #clock: () => Date;
   readonly #newId: () => string;
   readonly #retry: RetryPolicy;
-  readonly #onRetry: ((info: { attempt: number; key: string | null }) => void) | undefined;
+  readonly #onRetry: ((info: RetryInfo) => void) | undefined;
 
   constructor(options: UserEngineOptions) {
     if (options?.store === undefined) throw new ValidationError('store', 'is required');
@@ -141,13 +144,22 @@ export class UserEngine {
 
   // ----- commands
 
+  /**
+   * Registers a new active user with a fresh UUIDv7 id, claiming its email
+   * (and handle) atomically: one transaction writes the user, its index
+   * records, one audit entry and one `user.registered` event.
+   *
+   * @throws `invalid_input` (bad or unknown field; `expectedVersion` given),
+   * `email_taken`, `handle_taken`, `version_conflict` (retries exhausted),
+   * `schema_not_ready`, `store_unavailable`.
+   * @example await engine.registerUser({ actor: 'signup' }, { email: 'ada@example.com', handle: 'ada' })
+   */
   async registerUser(context: CommandContext, input: RegisterUserInput): Promise<User> {
     const ctx = this.#context(context);
     if (ctx.expectedVersion !== undefined) {
       throw new ValidationError('expectedVersion', 'cannot be given when registering a new user');
     }
-    const raw = requireObject(input, 'input');
-    rejectUnknownKeys(raw, ['email', 'handle', 'displayName', 'locale', 'attributes'], 'input');
+    const raw = readInput(input, 'input', ['email', 'handle', 'displayName', 'locale', 'attributes']);
     const email = normalizeEmail(raw.email);
     const handle = raw.handle === undefined || raw.handle === null ? null : normalizeHandle(raw.handle);
     const displayName =
@@ -161,10 +173,10 @@ export class UserEngine {
     if (raw.attributes !== undefined) fields.push('attributes');
     // Blind creates: uniqueness is decided by the commit itself (an index record that already
     // exists is a conflict on its key), so registering costs one round trip and cannot race.
-    return this.#run(async (tx, claim) => {
-      const id = normalizeUserId(this.#newId(), 'newId()');
-      claim(tx, EMAIL_INDEX_KIND, email.indexKey, id);
-      if (handle !== null) claim(tx, HANDLE_INDEX_KIND, handle, id);
+    return this.#run(null, async (tx, claim) => {
+      const id = this.#newUserId();
+      claim(tx, 'email', email.indexKey, id);
+      if (handle !== null) claim(tx, 'handle', handle, id);
       const now = this.#now();
       // Keys in sorted order, so canonical serialization can take its fast path.
       const data: UserData = {
@@ -181,15 +193,23 @@ export class UserEngine {
         updatedAt: now,
       };
       tx.put({ kind: USER_KIND, id, data: asJson(data), expectedVersion: 0 });
-      return this.#record(tx, ctx, id, 1, data, 'user.registered', fields);
+      appendChange(tx, ctx, id, 1, data.status, 'user.registered', fields);
+      return toUser(id, 1, data);
     });
   }
 
+  /**
+   * Changes display name, locale and/or attributes (attributes are replaced
+   * whole). A field given as null is cleared.
+   *
+   * @throws `invalid_input` (no field, bad or unknown field), `not_found`,
+   * `invalid_state` (erased), `version_conflict` (stale `expectedVersion`, or
+   * retries exhausted), `schema_not_ready`, `store_unavailable`.
+   */
   async updateProfile(context: CommandContext, id: string, patch: ProfilePatch): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
-    const raw = requireObject(patch, 'patch');
-    rejectUnknownKeys(raw, ['displayName', 'locale', 'attributes'], 'patch');
+    const raw = readInput(patch, 'patch', ['displayName', 'locale', 'attributes']);
     const changes: Partial<Pick<UserData, 'displayName' | 'locale' | 'attributes'>> = {};
     if (raw.displayName !== undefined) {
       changes.displayName = raw.displayName === null ? null : normalizeDisplayName(raw.displayName);
@@ -205,35 +225,57 @@ export class UserEngine {
     });
   }
 
+  /**
+   * Moves the user to a new email address, claiming it and releasing the old
+   * one in the same transaction. The same address in another spelling (case,
+   * width, normalization) is the same address: nothing is claimed.
+   *
+   * @throws `invalid_input`, `not_found`, `email_taken`, `invalid_state`,
+   * `version_conflict`, `schema_not_ready`, `store_unavailable`.
+   */
   async changeEmail(context: CommandContext, id: string, email: string): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
     const next = normalizeEmail(email);
     return this.#mutate(ctx, userId, 'user.email_changed', (tx, user, claim) => {
-      const current = user.email === null ? null : normalizeEmail(user.email).indexKey;
+      const current = user.email === null ? null : emailIndexKey(user.email);
       if (current !== next.indexKey) {
-        claim(tx, EMAIL_INDEX_KIND, next.indexKey, userId);
-        if (current !== null) release(tx, EMAIL_INDEX_KIND, current);
+        claim(tx, 'email', next.indexKey, userId);
+        if (current !== null) release(tx, 'email', current);
       }
       user.email = next.email;
       return ['email'];
     });
   }
 
+  /**
+   * Sets (claiming it) or clears (null) the user's handle.
+   *
+   * @throws `invalid_input`, `not_found`, `handle_taken`, `invalid_state`,
+   * `version_conflict`, `schema_not_ready`, `store_unavailable`.
+   */
   async changeHandle(context: CommandContext, id: string, handle: string | null): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
     const next = handle === null ? null : normalizeHandle(handle);
     return this.#mutate(ctx, userId, 'user.handle_changed', (tx, user, claim) => {
       if (user.handle !== next) {
-        if (next !== null) claim(tx, HANDLE_INDEX_KIND, next, userId);
-        if (user.handle !== null) release(tx, HANDLE_INDEX_KIND, user.handle);
+        if (next !== null) claim(tx, 'handle', next, userId);
+        if (user.handle !== null) release(tx, 'handle', user.handle);
       }
       user.handle = next;
       return ['handle'];
     });
   }
 
+  /**
+   * Links an external identity (provider + subject); each identity belongs to
+   * at most one user, and a user has at most 32.
+   *
+   * @throws `invalid_input` (bad or unknown field), `not_found`,
+   * `identity_taken`, `invalid_state` (erased; at the limit), `version_conflict`,
+   * `schema_not_ready`, `store_unavailable`.
+   */
   async linkIdentity(context: CommandContext, id: string, identity: LinkedIdentity): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
@@ -242,12 +284,18 @@ export class UserEngine {
       if (user.identities.length >= LIMITS.identities) {
         throw new InvalidStateError(`user ${userId} already has the maximum of ${LIMITS.identities} identities`);
       }
-      claim(tx, IDENTITY_INDEX_KIND, identityIndexId(link), userId);
+      claim(tx, 'identity', identityIndexId(link), userId);
       user.identities.push(link);
       return ['identities'];
     });
   }
 
+  /**
+   * Unlinks one of the user's identities and releases it.
+   *
+   * @throws `invalid_input`, `not_found` (no such user, or no such identity
+   * on it), `invalid_state`, `version_conflict`, `schema_not_ready`, `store_unavailable`.
+   */
   async unlinkIdentity(context: CommandContext, id: string, identity: LinkedIdentity): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
@@ -255,12 +303,18 @@ export class UserEngine {
     return this.#mutate(ctx, userId, 'user.identity_unlinked', (tx, user) => {
       const at = user.identities.findIndex((i) => i.provider === link.provider && i.subject === link.subject);
       if (at < 0) throw new NotFoundError(`user ${userId} has no such ${link.provider} identity linked`);
-      release(tx, IDENTITY_INDEX_KIND, identityIndexId(link));
+      release(tx, 'identity', identityIndexId(link));
       user.identities.splice(at, 1);
       return ['identities'];
     });
   }
 
+  /**
+   * Grants a role (`/^[a-z][a-z0-9_.:-]{0,63}$/`); a user has at most 64.
+   *
+   * @throws `invalid_input`, `not_found`, `invalid_state` (already held; at the
+   * limit; erased), `version_conflict`, `schema_not_ready`, `store_unavailable`.
+   */
   async grantRole(context: CommandContext, id: string, role: string): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
@@ -275,6 +329,12 @@ export class UserEngine {
     });
   }
 
+  /**
+   * Revokes a role the user holds.
+   *
+   * @throws `invalid_input`, `not_found`, `invalid_state` (not held; erased),
+   * `version_conflict`, `schema_not_ready`, `store_unavailable`.
+   */
   async revokeRole(context: CommandContext, id: string, role: string): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
@@ -286,11 +346,17 @@ export class UserEngine {
     });
   }
 
+  /**
+   * Suspends an active user; the reason is kept on the user record only (it
+   * is personal data: erasure clears it, events never carry it).
+   *
+   * @throws `invalid_input`, `not_found`, `invalid_state` (already suspended;
+   * erased), `version_conflict`, `schema_not_ready`, `store_unavailable`.
+   */
   async suspendUser(context: CommandContext, id: string, input: { reason: string }): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
-    const raw = requireObject(input, 'input');
-    rejectUnknownKeys(raw, ['reason'], 'input');
+    const raw = readInput(input, 'input', ['reason']);
     const reason = normalizeReason(raw.reason);
     return this.#mutate(ctx, userId, 'user.suspended', (_tx, user) => {
       if (user.status === 'suspended') throw new InvalidStateError(`user ${userId} is already suspended`);
@@ -300,6 +366,12 @@ export class UserEngine {
     });
   }
 
+  /**
+   * Reactivates a suspended user.
+   *
+   * @throws `invalid_input`, `not_found`, `invalid_state` (not suspended;
+   * erased), `version_conflict`, `schema_not_ready`, `store_unavailable`.
+   */
   async reactivateUser(context: CommandContext, id: string): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
@@ -314,15 +386,19 @@ export class UserEngine {
   /**
    * Clears every personal field, releases email, handle and identities, and
    * leaves a tombstone with status `erased`. Audit and outbox never held
-   * personal values, so nothing personal is left in the store.
+   * personal values, so nothing personal is left in the store (what stays on
+   * disk until VACUUM, in WAL and in backups: docs/security.md).
+   *
+   * @throws `invalid_input`, `not_found`, `invalid_state` (already erased),
+   * `version_conflict`, `schema_not_ready`, `store_unavailable`.
    */
   async eraseUser(context: CommandContext, id: string): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
     return this.#mutate(ctx, userId, 'user.erased', (tx, user) => {
-      if (user.email !== null) release(tx, EMAIL_INDEX_KIND, normalizeEmail(user.email).indexKey);
-      if (user.handle !== null) release(tx, HANDLE_INDEX_KIND, user.handle);
-      for (const identity of user.identities) release(tx, IDENTITY_INDEX_KIND, identityIndexId(identity));
+      if (user.email !== null) release(tx, 'email', emailIndexKey(user.email));
+      if (user.handle !== null) release(tx, 'handle', user.handle);
+      for (const identity of user.identities) release(tx, 'identity', identityIndexId(identity));
       Object.assign(user, {
         status: 'erased',
         email: null,
@@ -340,28 +416,52 @@ export class UserEngine {
 
   // ----- queries
 
-  /** The user, or null; erased users read as tombstones. */
+  /**
+   * The user, or null; erased users read as tombstones.
+   *
+   * @throws `invalid_input`, `schema_not_ready`, `store_unavailable`.
+   */
   async getUser(id: string): Promise<User | null> {
     const userId = normalizeUserId(id);
     const record = await this.#store.getRecord(USER_KIND, userId);
     return record === null ? null : userFromRecord(record);
   }
 
+  /**
+   * The user holding this address in any spelling (case, width,
+   * normalization), or null.
+   *
+   * @throws `invalid_input`, `schema_not_ready`, `store_unavailable`.
+   */
   async findUserByEmail(email: string): Promise<User | null> {
-    return this.#findBy(EMAIL_INDEX_KIND, normalizeEmail(email).indexKey);
+    return this.#findBy('email', normalizeEmail(email).indexKey);
   }
 
+  /**
+   * The user holding this handle (any case), or null.
+   *
+   * @throws `invalid_input`, `schema_not_ready`, `store_unavailable`.
+   */
   async findUserByHandle(handle: string): Promise<User | null> {
-    return this.#findBy(HANDLE_INDEX_KIND, normalizeHandle(handle));
+    return this.#findBy('handle', normalizeHandle(handle));
   }
 
+  /**
+   * The user this external identity is linked to, or null.
+   *
+   * @throws `invalid_input`, `schema_not_ready`, `store_unavailable`.
+   */
   async findUserByIdentity(provider: string, subject: string): Promise<User | null> {
-    return this.#findBy(IDENTITY_INDEX_KIND, identityIndexId(normalizeIdentity({ provider, subject })));
+    return this.#findBy('identity', identityIndexId(normalizeIdentity({ provider, subject })));
   }
 
-  /** Users by id ascending (UUIDv7 ids: roughly by registration time). */
+  /**
+   * Users by id ascending (UUIDv7 ids: roughly by registration time), keyset-paged.
+   *
+   * @throws `invalid_input` (limit outside 1..1000, bad cursor), `schema_not_ready`, `store_unavailable`.
+   */
   async listUsers(page: { after?: string; limit?: number } = {}): Promise<UserPage> {
-    const { after, limit } = normalizeRecordPage(USER_KIND, page);
+    const { after, limit } = normalizeRecordPage(USER_KIND, readInput(page, 'page', ['after', 'limit']));
     const records = await this.#store.listRecords(USER_KIND, after === null ? { limit } : { after, limit });
     const users = records.map(userFromRecord);
     return { users, next: users.length === limit ? (users[users.length - 1]?.id ?? null) : null };
@@ -370,19 +470,30 @@ export class UserEngine {
   // ----- internals
 
   #context(context: CommandContext): { actor: string; expectedVersion: number | undefined } {
-    const raw = requireObject(context, 'context');
+    const raw = readInput(context, 'context', ['actor', 'expectedVersion']);
     return { actor: normalizeActor(raw.actor), expectedVersion: normalizeExpectedVersion(raw.expectedVersion) };
   }
 
+  /** A timestamp from the injected clock; a broken clock is the engine's fault, not the caller's. */
   #now(): string {
     const date = this.#clock();
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
-      throw new UserEngineError('invalid_input', 'clock() returned an invalid Date');
+      throw new TypeError('user-engine: the clock option returned something that is not a valid Date');
     }
     return date.toISOString();
   }
 
-  async #findBy(kind: string, indexId: string): Promise<User | null> {
+  /** A new user id from the injected generator; a broken one is the engine's fault, not the caller's. */
+  #newUserId(): string {
+    const id = this.#newId();
+    if (typeof id !== 'string' || !isValidId(id)) {
+      throw new TypeError('user-engine: the newId option returned something that is not a valid record id');
+    }
+    return id;
+  }
+
+  async #findBy(unique: Uniqueness, indexId: string): Promise<User | null> {
+    const kind = UNIQUE[unique].kind;
     if (this.#store.getIndexedRecord !== undefined) {
       const record = await this.#store.getIndexedRecord({ kind, id: indexId }, { kind: USER_KIND, field: 'userId' });
       return record === null ? null : userFromRecord(record);
@@ -399,72 +510,65 @@ export class UserEngine {
     action: string,
     change: (tx: StoreTransaction, user: UserData, claim: Claim) => string[],
   ): Promise<User> {
-    return this.#run(async (tx, claim) => {
-      const { record, data } = await this.#load(tx, userId, ctx.expectedVersion);
+    return this.#run(userId, async (tx, claim) => {
+      const record = await tx.get(USER_KIND, userId);
+      if (record === null) throw new NotFoundError(`no user with id ${userId}`);
+      if (ctx.expectedVersion !== undefined && record.version !== ctx.expectedVersion) {
+        throw new VersionConflictError(
+          USER_KIND,
+          `user ${userId} is at version ${record.version}, not the expected ${ctx.expectedVersion}`,
+        );
+      }
+      const data = record.data as unknown as UserData;
       if (data.status === 'erased') throw new InvalidStateError(`user ${userId} is erased; it accepts no command`);
       const fields = change(tx, data, claim);
       data.updatedAt = this.#now();
+      const version = record.version + 1;
       tx.put({ kind: USER_KIND, id: userId, data: asJson(data), expectedVersion: record.version });
-      return this.#record(tx, ctx, userId, record.version + 1, data, action, fields);
+      appendChange(tx, ctx, userId, version, data.status, action, fields);
+      return toUser(userId, version, data);
     });
-  }
-
-  async #load(tx: StoreTransaction, userId: string, expectedVersion: number | undefined): Promise<Loaded> {
-    const record = await tx.get(USER_KIND, userId);
-    if (record === null) throw new NotFoundError(`no user with id ${userId}`);
-    if (expectedVersion !== undefined && record.version !== expectedVersion) {
-      const error = new VersionConflictError(
-        record.key,
-        `user ${userId} is at version ${record.version}, not the expected ${expectedVersion}`,
-      );
-      finalConflicts.add(error);
-      throw error;
-    }
-    return { record, data: record.data as unknown as UserData };
-  }
-
-  /** Audit entry and outbox event: ids, versions and field names only, never values. */
-  #record(
-    tx: StoreTransaction,
-    ctx: { actor: string },
-    userId: string,
-    version: number,
-    data: UserData,
-    action: string,
-    fields: string[],
-  ): User {
-    tx.appendAudit({
-      actor: ctx.actor,
-      action,
-      recordKey: `${USER_KIND}:${userId}`,
-      detail: { fields, userId, version },
-    });
-    tx.enqueueOutbox({ topic: action, key: userId, payload: { fields, status: data.status, userId, version } });
-    return toUser(userId, version, data);
   }
 
   /**
-   * Runs `work` as one store transaction. A conflict caused by a concurrent
-   * writer is retried with jittered exponential backoff, a bounded number of
-   * times; a conflict the caller caused (stale `expectedVersion`) is not.
+   * Runs `work` as one store transaction. An error raised by `work` itself
+   * (a state rule, a caller's stale `expectedVersion`) is final. A conflict
+   * found at commit is either a claimed value already taken (reported as
+   * `*_taken`) or a concurrent writer, retried with jittered exponential
+   * backoff a bounded number of times.
    */
-  async #run<T>(work: (tx: StoreTransaction, claim: Claim) => Promise<T>): Promise<T> {
+  async #run<T>(userId: string | null, work: (tx: StoreTransaction, claim: Claim) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const claims = new Map<string, TakenCode>();
-      const claim: Claim = (tx, kind, value, userId) => {
-        tx.put({ kind, id: value, data: indexData(userId), expectedVersion: 0 });
-        claims.set(`${kind}:${value}`, TAKEN[kind] ?? 'email_taken');
+      const claims = new Map<string, Uniqueness>();
+      const claim: Claim = (tx, unique, value, owner) => {
+        const kind = UNIQUE[unique].kind;
+        tx.put({ kind, id: value, data: { userId: owner } satisfies IndexData, expectedVersion: 0 });
+        claims.set(`${kind}:${value}`, unique);
       };
+      let raisedByWork = false;
       try {
-        return await this.#store.transaction((tx) => work(tx, claim));
+        return await this.#store.transaction(async (tx) => {
+          try {
+            return await work(tx, claim);
+          } catch (error) {
+            raisedByWork = true;
+            throw error;
+          }
+        });
       } catch (error) {
-        if (!UserEngineError.is(error, 'version_conflict') || finalConflicts.has(error)) throw error;
-        // The commit found a claimed index record already there: the value is taken.
-        const key = (error as VersionConflictError).key;
-        const taken = key === null ? undefined : claims.get(key);
-        if (taken !== undefined) throw new UniquenessError(taken, TAKEN_MESSAGE[taken]);
-        if (attempt >= this.#retry.attempts) throw error;
-        this.#onRetry?.({ attempt, key });
+        if (raisedByWork || !UserEngineError.is(error, 'version_conflict')) throw error;
+        const taken = claims.get(conflictKeyOf(error) ?? '');
+        if (taken !== undefined) throw new UniquenessError(UNIQUE[taken].taken, UNIQUE[taken].message);
+        const kind = (error as VersionConflictError).kind ?? null;
+        if (attempt >= this.#retry.attempts) {
+          const subject = userId === null ? 'registering a user' : `user ${userId}`;
+          throw new VersionConflictError(
+            kind,
+            `${subject}: every one of ${attempt} attempts met a concurrent writer; giving up`,
+            { cause: error },
+          );
+        }
+        this.#onRetry?.({ attempt, kind, userId });
         const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** attempt);
         await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
       }
@@ -472,35 +576,59 @@ export class UserEngine {
   }
 }
 
-type TakenCode = 'email_taken' | 'handle_taken' | 'identity_taken';
+/** The values each user holds uniquely, and what a taken one is reported as. */
+type Uniqueness = 'email' | 'handle' | 'identity';
+
+const UNIQUE: Record<
+  Uniqueness,
+  { kind: string; taken: 'email_taken' | 'handle_taken' | 'identity_taken'; message: string }
+> = {
+  email: {
+    kind: EMAIL_INDEX_KIND,
+    taken: 'email_taken',
+    message: 'that email address is already in use by another user',
+  },
+  handle: { kind: HANDLE_INDEX_KIND, taken: 'handle_taken', message: 'that handle is already in use by another user' },
+  identity: {
+    kind: IDENTITY_INDEX_KIND,
+    taken: 'identity_taken',
+    message: 'that external identity is already linked to a user',
+  },
+};
 
 /** Buffers the creation of a uniqueness index record; a conflict on it at commit means "taken". */
-type Claim = (tx: StoreTransaction, kind: string, value: string, userId: string) => void;
-
-const TAKEN: Record<string, TakenCode> = {
-  [EMAIL_INDEX_KIND]: 'email_taken',
-  [HANDLE_INDEX_KIND]: 'handle_taken',
-  [IDENTITY_INDEX_KIND]: 'identity_taken',
-};
-
-const TAKEN_MESSAGE: Record<TakenCode, string> = {
-  email_taken: 'that email address is already in use by another user',
-  handle_taken: 'that handle is already in use by another user',
-  identity_taken: 'that external identity is already linked to a user',
-};
+type Claim = (tx: StoreTransaction, unique: Uniqueness, value: string, userId: string) => void;
 
 /**
  * Deletes a user's index record. Index records are created at version 1 and
  * never updated, so the delete needs no read: one less round trip.
  */
-function release(tx: StoreTransaction, kind: string, value: string): void {
-  tx.delete(kind, value, 1);
+function release(tx: StoreTransaction, unique: Uniqueness, value: string): void {
+  tx.delete(UNIQUE[unique].kind, value, 1);
+}
+
+/**
+ * The audit entry and the outbox event of one change: ids, versions, status
+ * and the names of the fields changed, never their values.
+ */
+function appendChange(
+  tx: StoreTransaction,
+  ctx: { actor: string },
+  userId: string,
+  version: number,
+  status: UserData['status'],
+  action: string,
+  fields: string[],
+): void {
+  tx.appendAudit({
+    actor: ctx.actor,
+    action,
+    recordKey: `${USER_KIND}:${userId}`,
+    detail: { fields, userId, version },
+  });
+  tx.enqueueOutbox({ topic: action, key: userId, payload: { fields, status, userId, version } });
 }
 
 function asJson(data: UserData): JsonObject {
   return data as unknown as JsonObject;
-}
-
-function indexData(userId: string): JsonObject {
-  return { userId } satisfies IndexData;
 }

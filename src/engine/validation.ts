@@ -1,6 +1,14 @@
+import { types } from 'node:util';
 import { ValidationError } from '../store/errors.js';
-import { canonicalJsonObject, copyJsonObject, type JsonObject, unstorableTextReason } from '../store/json.js';
-import { assertId } from '../store/record.js';
+import {
+  canonicalJsonObject,
+  copyJsonObject,
+  type JsonObject,
+  safeKeyName,
+  unstorableTextReason,
+} from '../store/json.js';
+import { assertId, MAX_ID_LENGTH } from '../store/record.js';
+import { caseInsensitiveKey } from '../store/text-key.js';
 import type { LinkedIdentity } from './user.js';
 
 export const LIMITS = Object.freeze({
@@ -26,6 +34,14 @@ const HANDLE = /^[a-z0-9_]+$/;
 const ROLE = /^[a-z][a-z0-9_.:-]{0,63}$/;
 const PROVIDER = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?$/u;
+/**
+ * Characters that show as nothing, or as something else, in an address:
+ * default-ignorables (zero-width space and joiners, soft hyphen, variation
+ * selectors, U+180E), other format characters (bidi controls), private use
+ * and unassigned code points (whose case and normalization may change in a
+ * later Unicode version).
+ */
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Co}\p{Cn}]/u;
 
 function requireString(value: unknown, field: string): string {
   if (typeof value !== 'string')
@@ -46,7 +62,7 @@ function plainText(value: unknown, field: string, max: number): string {
 export interface NormalizedEmail {
   /** What the user gave, trimmed: kept on the user record. */
   email: string;
-  /** Trimmed, NFC, lower-cased: the uniqueness index key. */
+  /** `caseInsensitiveKey` of it: the uniqueness index key, the same for every spelling of the address. */
   indexKey: string;
 }
 
@@ -58,6 +74,9 @@ export function normalizeEmail(value: unknown, field = 'email'): NormalizedEmail
     throw new ValidationError(field, `must be at most ${LIMITS.emailLength} characters`);
   if (CONTROL.test(email) || /\s/u.test(email))
     throw new ValidationError(field, 'must not contain spaces or control characters');
+  if (INVISIBLE.test(email)) {
+    throw new ValidationError(field, 'must not contain invisible, format, private-use or unassigned characters');
+  }
   const parts = email.split('@');
   if (parts.length !== 2) throw new ValidationError(field, 'must contain exactly one @');
   const [local = '', domain = ''] = parts;
@@ -71,7 +90,19 @@ export function normalizeEmail(value: unknown, field = 'email'): NormalizedEmail
   if (labels.length < 2 || labels.some((label) => label.length > 63 || !DOMAIN_LABEL.test(label))) {
     throw new ValidationError(field, 'needs a domain like example.com after the @');
   }
-  return { email, indexKey: email.normalize('NFC').toLowerCase() };
+  const indexKey = caseInsensitiveKey(email);
+  if (indexKey.length > MAX_ID_LENGTH) {
+    throw new ValidationError(
+      field,
+      `is too long once case-folded for comparison (more than ${MAX_ID_LENGTH} characters)`,
+    );
+  }
+  return { email, indexKey };
+}
+
+/** The index key of an address already on a user record (validated when it was stored). */
+export function emailIndexKey(email: string): string {
+  return caseInsensitiveKey(email);
 }
 
 /** Handle: 3 to 32 of a-z, 0-9 and _, stored lower-case. */
@@ -96,7 +127,7 @@ export function normalizeLocale(value: unknown, field = 'locale'): string {
     if (canonical === undefined) throw new RangeError('empty');
     return canonical;
   } catch {
-    throw new ValidationError(field, `${JSON.stringify(tag)} is not a valid BCP 47 language tag`);
+    throw new ValidationError(field, 'is not a valid BCP 47 language tag');
   }
 }
 
@@ -125,7 +156,7 @@ export function normalizeRole(value: unknown, field = 'role'): string {
 }
 
 export function normalizeIdentity(value: unknown, field = 'identity'): LinkedIdentity {
-  const input = requireObject(value, field);
+  const input = readInput(value, field, ['provider', 'subject']);
   const provider = requireString(input.provider, `${field}.provider`);
   if (!PROVIDER.test(provider))
     throw new ValidationError(`${field}.provider`, 'must match /^[a-z0-9][a-z0-9_.-]{0,63}$/');
@@ -154,17 +185,35 @@ export function normalizeExpectedVersion(value: unknown): number | undefined {
   return value;
 }
 
-export function requireObject(value: unknown, field: string): Record<string, unknown> {
+/**
+ * Reads a caller's input object exactly once into plain data: it must be a
+ * plain object (not a proxy, a class instance or an array), every own key
+ * must be one of `allowed` (a typo is an error, never a silently ignored
+ * field), and every value must be a plain data property (never a getter,
+ * whose second read could differ from the first). Later code sees only the
+ * snapshot.
+ */
+export function readInput(value: unknown, field: string, allowed: readonly string[]): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ValidationError(field, 'must be an object');
   }
-  return value as Record<string, unknown>;
-}
-
-/** Rejects keys a command does not know, so a typo is an error rather than a silent no-op. */
-export function rejectUnknownKeys(input: Record<string, unknown>, allowed: readonly string[], field: string): void {
-  for (const key of Object.keys(input)) {
-    if (!allowed.includes(key))
-      throw new ValidationError(`${field}.${key}`, `is not a known field (allowed: ${allowed.join(', ')})`);
+  if (types.isProxy(value)) throw new ValidationError(field, 'must be a plain object, not a proxy');
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw new ValidationError(field, 'must be a plain object');
+  const out: Record<string, unknown> = {};
+  for (const key of Reflect.ownKeys(value)) {
+    if (typeof key === 'symbol') throw new ValidationError(field, 'must not have symbol keys');
+    if (!allowed.includes(key)) {
+      throw new ValidationError(
+        `${field}.${safeKeyName(key)}`,
+        `is not a known field (allowed: ${allowed.join(', ')})`,
+      );
+    }
+    const descriptor = Object.getOwnPropertyDescriptor(value, key);
+    if (descriptor === undefined || !('value' in descriptor)) {
+      throw new ValidationError(`${field}.${key}`, 'must be a plain value, not a getter or setter');
+    }
+    out[key] = descriptor.value;
   }
+  return out;
 }

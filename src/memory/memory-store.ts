@@ -1,4 +1,4 @@
-import { StoreUnavailableError, VersionConflictError } from '../store/errors.js';
+import { conflictOnKey, StoreUnavailableError } from '../store/errors.js';
 import { copyJsonObject } from '../store/json.js';
 import {
   compareCodePoints,
@@ -8,6 +8,7 @@ import {
   normalizeRecordPage,
 } from '../store/queries.js';
 import { assertId, assertKind, type SerializedRecord, type StoreRecord } from '../store/record.js';
+import { planRekey, type RekeyStep } from '../store/rekey.js';
 import {
   type AppliedSchemaVersion,
   assessReadiness,
@@ -124,7 +125,9 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     this.#assertOpen();
     const plan = planMigration(this.#db.schemaVersions, this.#versions);
     for (const version of plan) {
-      this.#db.writeAppliedSchemaVersion({ ...version });
+      if (version.rekey !== undefined) rekeyRecords(this.#db, version.version, version.rekey);
+      const { version: number, name, checksum, breaking } = version;
+      this.#db.writeAppliedSchemaVersion({ version: number, name, checksum, breaking });
     }
     return {
       applied: plan.map((v) => v.version),
@@ -147,10 +150,7 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     this.#assertReady();
     const failed = applyCommitBatch(this.#db, batch, this.#clock().toISOString());
     if (failed !== null) {
-      throw new VersionConflictError(
-        failed.key,
-        `version conflict on ${failed.key}: expected version ${failed.expected}, found ${failed.found}`,
-      );
+      throw conflictOnKey(failed.key);
     }
     return result;
   }
@@ -239,6 +239,22 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     const readiness = assessReadiness(this.#db.schemaVersions, this.#versions);
     if (!readiness.ready) throw notReadyError(readiness);
     this.#readyAtRevision = this.#db.schemaRevision;
+  }
+}
+
+/** A schema version's data step, in one synchronous step: every move, or (on a collision) none. */
+function rekeyRecords(db: InMemoryDatabase, version: number, step: RekeyStep): void {
+  const rows = db.records.get(step.kind);
+  if (rows === undefined) return;
+  const records = [...rows.values()].map((row) => {
+    const owner = (JSON.parse(row.data) as Record<string, unknown>)[step.ownerField];
+    return { id: row.id, owner: typeof owner === 'string' ? owner : null };
+  });
+  const { moves } = planRekey(step, version, records);
+  for (const [from, to] of moves) {
+    const row = rows.get(from) as SerializedRecord;
+    rows.delete(from);
+    rows.set(to, { ...row, id: to, key: `${step.kind}:${to}` });
   }
 }
 

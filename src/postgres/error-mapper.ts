@@ -53,7 +53,7 @@ export function conflictPosition(error: unknown): number | null {
 }
 
 /** SQLSTATEs are five characters of digits and upper-case letters; node socket codes (ECONNRESET) are not. */
-function sqlStateOf(error: unknown): string | undefined {
+export function sqlStateOf(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;

@@ -1,4 +1,4 @@
-import { StoreUnavailableError, UserEngineError, VersionConflictError } from '../store/errors.js';
+import { conflictOnKey, StoreUnavailableError, UserEngineError, VersionConflictError } from '../store/errors.js';
 import { parseJsonObject } from '../store/json.js';
 import {
   normalizeAuditQuery,
@@ -14,6 +14,7 @@ import {
   normalizeTimestamp,
   type StoreRecord,
 } from '../store/record.js';
+import { planRekey, type RekeyStep } from '../store/rekey.js';
 import {
   type AppliedSchemaVersion,
   assessReadiness,
@@ -39,7 +40,8 @@ import { applyCommitStatement } from './commit/apply-commit.js';
 import type { CommitStatement } from './commit/commit-statement.js';
 import { type WriteBatchShape, writeBatchSql, writeBatchStatement } from './commit/write-batch.js';
 import type { PostgresConnection } from './connection.js';
-import { conflictPosition, mapPostgresError } from './error-mapper.js';
+import { CONFLICT_SQLSTATE, conflictPosition, mapPostgresError, sqlStateOf } from './error-mapper.js';
+import { readRekeyRecordsSql } from './migrations/004-email-keys.js';
 import { migrationScript, migrationsFor, type PostgresMigration } from './migrations/index.js';
 import { countRecordsSql } from './sql/count-records.js';
 import { listRecordsParams, listRecordsSql } from './sql/list-records.js';
@@ -157,7 +159,11 @@ export class PostgresUserEngineStore implements UserEngineStore {
       if (migration === undefined) {
         throw new UserEngineError('schema_not_ready', `no Postgres migration for schema version ${version.version}`);
       }
-      if (await this.#applyMigration(migration, version)) applied.push(version.version);
+      const done =
+        version.rekey !== undefined
+          ? await this.#applyRekey(migration, version, version.rekey)
+          : await this.#applyMigration(migration, version);
+      if (done) applied.push(version.version);
     }
     const readiness = await this.readiness();
     if (readiness.problems.length > 0) throw notReadyError(readiness);
@@ -343,6 +349,44 @@ export class PostgresUserEngineStore implements UserEngineStore {
     }
   }
 
+  /**
+   * Applies a re-keying version (`migrations/004-email-keys.ts`): plan from
+   * the records as they are, then one statement that moves exactly those and
+   * records the version. If the records changed in between, the statement
+   * raises and nothing is applied; plan again. False when another migrator
+   * recorded the version first.
+   */
+  async #applyRekey(migration: PostgresMigration, version: SchemaVersion, step: RekeyStep): Promise<boolean> {
+    const operation = `migrate to version ${version.version}`;
+    const text = migration.sql.replaceAll('__SCHEMA__', this.#schema.quoted);
+    for (let attempt = 1; ; attempt++) {
+      const rows = await this.#query(readRekeyRecordsSql(this.#schema.quoted), [step.kind, step.ownerField], operation);
+      const records = rows.map((row) => ({ id: String(row.id), owner: row.owner == null ? null : String(row.owner) }));
+      const { moves } = planRekey(step, version.version, records);
+      const params = [
+        `user-engine:migrate:${this.#schema.name}`,
+        version.version,
+        version.name,
+        version.checksum,
+        version.breaking,
+        step.kind,
+        moves.map(([from]) => from),
+        moves.map(([, to]) => to),
+        records.length,
+      ];
+      try {
+        await this.#connection.query(text, params);
+        return true;
+      } catch (error) {
+        const sqlState = sqlStateOf(error);
+        // 23505 on the version row: another migrator applied this version.
+        if (sqlState === '23505') return false;
+        // UE409: the records changed since the plan.
+        if (sqlState !== CONFLICT_SQLSTATE || attempt >= 5) throw mapPostgresError(error, operation);
+      }
+    }
+  }
+
   async #ensureReady(): Promise<void> {
     this.#assertOpen();
     if (this.#ready) return;
@@ -377,8 +421,8 @@ export class PostgresUserEngineStore implements UserEngineStore {
 }
 
 function conflictAt(keys: readonly string[], position: number, cause?: unknown): VersionConflictError {
-  const key = keys[position - 1] ?? null;
-  return new VersionConflictError(key, key === null ? 'version conflict' : `version conflict on ${key}`, { cause });
+  const key = keys[position - 1];
+  return key === undefined ? new VersionConflictError(null, undefined, { cause }) : conflictOnKey(key, { cause });
 }
 
 /** A row that does not parse is a store fault, reported as such, never as the caller's bad input. */

@@ -76,14 +76,52 @@ export class UniquenessError extends UserEngineError {
   }
 }
 
-/** A record changed since it was read, or a write's expected version did not hold. */
+/**
+ * A record changed since it was read, or a write's expected version did not
+ * hold. It names the record's `kind`, never its id: the ids of index records
+ * are the unique values themselves (an email address), and applications log
+ * errors.
+ */
 export class VersionConflictError extends UserEngineError {
-  /** The record key that conflicted, when the store knows it. */
-  readonly key: string | null;
-  constructor(key: string | null, message?: string, options?: { cause?: unknown }) {
-    super('version_conflict', message ?? (key === null ? 'version conflict' : `version conflict on ${key}`), options);
-    this.key = key;
+  /** The kind of the record that conflicted (`user`, `user-email`, …), when the store knows it. */
+  readonly kind: string | null;
+  constructor(kind: string | null, message?: string, options?: { cause?: unknown }) {
+    super(
+      'version_conflict',
+      message ?? (kind === null ? 'version conflict' : `version conflict on a ${kind} record`),
+      options,
+    );
+    this.kind = kind;
   }
+}
+
+/**
+ * The full record key behind a store's conflict, kept beside the error rather
+ * than on it, so that nothing that serializes or logs the error can reveal it;
+ * the engine reads it to tell which of its claims was taken. The table lives
+ * on `globalThis` under a registered symbol so that it is shared by duplicate
+ * copies of the library, as `UserEngineError.is` is.
+ */
+const conflictKeys = sharedConflictKeys();
+
+function sharedConflictKeys(): WeakMap<object, string> {
+  const slot = Symbol.for('user-engine.conflict-keys');
+  const holder = globalThis as { [slot]?: WeakMap<object, string> };
+  holder[slot] ??= new WeakMap<object, string>();
+  return holder[slot];
+}
+
+/** A store's conflict on `key` (`kind:id`): the error names the kind; the key stays out of it. */
+export function conflictOnKey(key: string, options?: { cause?: unknown }): VersionConflictError {
+  const colon = key.indexOf(':');
+  const error = new VersionConflictError(colon > 0 ? key.slice(0, colon) : null, undefined, options);
+  conflictKeys.set(error, key);
+  return error;
+}
+
+/** The record key a store's conflict was about, or null (internal: for the engine's claims). */
+export function conflictKeyOf(error: unknown): string | null {
+  return typeof error === 'object' && error !== null ? (conflictKeys.get(error) ?? null) : null;
 }
 
 export class InvalidStateError extends UserEngineError {

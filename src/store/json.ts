@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { ValidationError } from './errors.js';
 
 export type JsonPrimitive = string | number | boolean | null;
@@ -32,49 +33,25 @@ export function unstorableTextReason(text: string): string | null {
   return match[0] === '\u0000' ? 'contains a NUL character' : 'contains a lone UTF-16 surrogate';
 }
 
-function isPlainObject(value: object): boolean {
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value !== 'object') return typeof value;
-  const ctor = (value as { constructor?: { name?: unknown } }).constructor;
-  return typeof ctor?.name === 'string' ? ctor.name : 'object';
-}
-
 /**
  * Serializes `value` as canonical JSON: object keys sorted by UTF-16 code
  * units, no whitespace. Anything that plain JSON cannot represent exactly is
  * rejected with a `ValidationError` on `field` instead of being changed the
- * way `JSON.stringify` would (dropping undefined, turning NaN into null,
- * calling `toJSON`).
+ * way `JSON.stringify` would (dropping undefined or an array's extra
+ * properties, turning NaN into null, calling `toJSON`). Values are read as
+ * data only: a getter or setter, a proxy or a class instance is refused, so
+ * what is stored is what was read, once.
  *
  * Negative zero is written as `0`, as every JSON encoder does: JSON has no
  * negative zero.
  */
 export function canonicalJson(value: unknown, field: string): string {
-  // One walk state reused by every call; a call made from inside another (a getter on the
-  // value calling back in) gets its own.
-  const walk: Walk = shared.busy ? { field, trail: [], ancestors: [] } : shared.walk;
-  const owner = !shared.busy;
-  shared.busy = true;
-  walk.field = field;
-  walk.trail.length = 0;
-  walk.ancestors.length = 0;
-  try {
-    return serialize(value, walk, field);
-  } finally {
-    if (owner) shared.busy = false;
-  }
-}
-
-function serialize(value: unknown, walk: Walk, field: string): string {
+  const walk: Walk = { field, trail: [], ancestors: [], sorted: true };
+  check(value, 1, walk);
   // Most values arrive with their keys already in order (anything parsed from canonical text, and
-  // the engine's own records): validate without building strings, then let the native
-  // JSON.stringify write them, which is then canonical. Otherwise write with sorting.
-  const text = validateSorted(value, 1, walk) ? JSON.stringify(value) : write(value, 1, walk);
+  // the engine's own records): the native JSON.stringify then writes the canonical text, reading
+  // only the data properties `check` has just seen. Otherwise write with sorting.
+  const text = walk.sorted && !prototypesHaveToJson() ? JSON.stringify(value) : writeSorted(value);
   // A UTF-16 unit is at most 3 UTF-8 bytes, so short text needs no byte count.
   if (text.length > MAX_JSON_BYTES || (text.length * 3 > MAX_JSON_BYTES && utf8Length(text) > MAX_JSON_BYTES)) {
     throw new ValidationError(field, `is larger than ${MAX_JSON_BYTES} bytes as JSON`);
@@ -91,136 +68,114 @@ export function canonicalJsonObject(value: unknown, field: string): string {
 }
 
 /**
- * Where the writer is: the path is kept as a stack and only turned into text
- * when an error needs it, because building a path string for every value
- * would dominate the cost of serializing.
+ * A key as it may appear in an error's field path: an identifier-like name
+ * (what attribute keys usually are) as it is, anything else replaced, because
+ * a key is caller data and errors carry no caller values.
  */
+export function safeKeyName(key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$-]{0,39}$/.test(key) ? key : '[key]';
+}
+
+/** Where the checker is, kept as a stack and only turned into text when an error needs it. */
 interface Walk {
   field: string;
   trail: (string | number)[];
   ancestors: object[];
+  /** False once an object with its keys out of sorted order was seen. */
+  sorted: boolean;
 }
-
-const shared: { walk: Walk; busy: boolean } = { walk: { field: '', trail: [], ancestors: [] }, busy: false };
 
 function fail(walk: Walk, message: string): never {
   let path = walk.field;
-  for (const step of walk.trail) path += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  for (const step of walk.trail) path += typeof step === 'number' ? `[${step}]` : `.${safeKeyName(step)}`;
   throw new ValidationError(path, message);
 }
 
-/**
- * Validates `value` exactly as `write` does (same errors) without producing
- * text. Returns true when every object's own key order is already the sorted
- * order, so that `JSON.stringify(value)` is the canonical text; returns false
- * at the first key out of order (jsonb, for one, orders keys by length), and
- * `write` then validates and sorts in one pass.
- */
-function validateSorted(value: unknown, depth: number, walk: Walk): boolean {
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  const ctor = (value as { constructor?: { name?: unknown } }).constructor;
+  return typeof ctor?.name === 'string' ? ctor.name : 'object';
+}
+
+/** Reads one own property as data: a getter or setter is refused rather than run. */
+function dataProperty(walk: Walk, owner: object, key: string | number): unknown {
+  const descriptor = Object.getOwnPropertyDescriptor(owner, key);
+  if (descriptor === undefined) return fail(walk, 'is a hole in a sparse array');
+  if (!('value' in descriptor)) return fail(walk, 'is a getter or setter, not plain data');
+  return descriptor.value;
+}
+
+/** Every rule, in one pass over the value; notes whether every object's keys are already sorted. */
+function check(value: unknown, depth: number, walk: Walk): void {
   switch (typeof value) {
     case 'string':
       if (MAYBE_UNSTORABLE.test(value) && UNSTORABLE_TEXT.test(value)) {
         fail(walk, unstorableTextReason(value) ?? 'cannot be stored');
       }
-      return true;
+      return;
     case 'number':
       if (!Number.isFinite(value)) fail(walk, `${value} is not a JSON number`);
-      return true;
+      return;
     case 'boolean':
-      return true;
+      return;
     case 'object': {
-      if (value === null) return true;
+      if (value === null) return;
+      if (types.isProxy(value)) fail(walk, 'is a proxy, not plain data');
       if (walk.ancestors.includes(value)) fail(walk, 'contains a cycle');
       if (depth > MAX_JSON_DEPTH) fail(walk, `is nested deeper than ${MAX_JSON_DEPTH} levels`);
       walk.ancestors.push(value);
+      const proto: unknown = Object.getPrototypeOf(value);
       if (Array.isArray(value)) {
+        if (proto !== Array.prototype) fail(walk, `${describe(value)} is not a plain JSON array`);
+        if (Object.getOwnPropertySymbols(value).length > 0) fail(walk, 'has symbol keys, which JSON cannot hold');
         for (let i = 0; i < value.length; i++) {
           walk.trail.push(i);
-          if (!(i in value)) fail(walk, 'is a hole in a sparse array');
-          if (!validateSorted(value[i], depth + 1, walk)) return false;
+          check(dataProperty(walk, value, i), depth + 1, walk);
           walk.trail.pop();
         }
+        // Holes were refused above, so any other enumerable key is a property JSON would drop.
+        if (Object.keys(value).length !== value.length) fail(walk, 'has a property that is not an element');
       } else {
-        if (!isPlainObject(value)) fail(walk, `${describe(value)} is not a plain JSON object`);
+        if (proto !== Object.prototype && proto !== null) fail(walk, `${describe(value)} is not a plain JSON object`);
         if (Object.getOwnPropertySymbols(value).length > 0) fail(walk, 'has symbol keys, which JSON cannot hold');
-        // An own toJSON function would make JSON.stringify call it; it is a function, so it is
-        // rejected below anyway, but only when reached: check it first.
-        const keys = Object.keys(value);
         let previous: string | undefined;
-        for (const key of keys) {
+        for (const key of Object.keys(value)) {
           if (MAYBE_UNSTORABLE.test(key) && UNSTORABLE_TEXT.test(key)) {
             fail(walk, `has a key that ${unstorableTextReason(key)}`);
           }
-          if (previous !== undefined && previous > key) {
-            walk.ancestors.length = 0;
-            walk.trail.length = 0;
-            return false;
-          }
+          if (previous !== undefined && previous > key) walk.sorted = false;
           previous = key;
           walk.trail.push(key);
-          if (!validateSorted((value as Record<string, unknown>)[key], depth + 1, walk)) return false;
+          check(dataProperty(walk, value, key), depth + 1, walk);
           walk.trail.pop();
         }
       }
       walk.ancestors.pop();
-      return true;
+      return;
     }
     default:
-      return fail(walk, `${describe(value)} is not a JSON value`);
+      fail(walk, `${describe(value)} is not a JSON value`);
   }
 }
 
-function write(value: unknown, depth: number, walk: Walk): string {
-  switch (typeof value) {
-    case 'string': {
-      if (MAYBE_UNSTORABLE.test(value) && UNSTORABLE_TEXT.test(value)) {
-        fail(walk, unstorableTextReason(value) ?? 'cannot be stored');
-      }
-      return JSON.stringify(value);
-    }
-    case 'number':
-      if (!Number.isFinite(value)) fail(walk, `${value} is not a JSON number`);
-      return JSON.stringify(value);
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object': {
-      if (value === null) return 'null';
-      if (walk.ancestors.includes(value)) fail(walk, 'contains a cycle');
-      if (depth > MAX_JSON_DEPTH) fail(walk, `is nested deeper than ${MAX_JSON_DEPTH} levels`);
-      walk.ancestors.push(value);
-      let out: string;
-      if (Array.isArray(value)) {
-        out = '[';
-        for (let i = 0; i < value.length; i++) {
-          walk.trail.push(i);
-          if (!(i in value)) fail(walk, 'is a hole in a sparse array');
-          out += i === 0 ? write(value[i], depth + 1, walk) : `,${write(value[i], depth + 1, walk)}`;
-          walk.trail.pop();
-        }
-        out += ']';
-      } else {
-        if (!isPlainObject(value)) fail(walk, `${describe(value)} is not a plain JSON object`);
-        if (Object.getOwnPropertySymbols(value).length > 0) fail(walk, 'has symbol keys, which JSON cannot hold');
-        const keys = Object.keys(value).sort();
-        out = '{';
-        for (let i = 0; i < keys.length; i++) {
-          const key = keys[i] as string;
-          if (MAYBE_UNSTORABLE.test(key) && UNSTORABLE_TEXT.test(key)) {
-            fail(walk, `has a key that ${unstorableTextReason(key)}`);
-          }
-          walk.trail.push(key);
-          const child = write((value as Record<string, unknown>)[key], depth + 1, walk);
-          walk.trail.pop();
-          out += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${child}`;
-        }
-        out += '}';
-      }
-      walk.ancestors.pop();
-      return out;
-    }
-    default:
-      return fail(walk, `${describe(value)} is not a JSON value`);
+/** Writes a value `check` accepted, with every object's keys sorted. */
+function writeSorted(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(writeSorted).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    out += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${writeSorted(record[key])}`;
   }
+  return `${out}}`;
+}
+
+/** A `toJSON` on a shared prototype (pollution) would make JSON.stringify write something else. */
+function prototypesHaveToJson(): boolean {
+  return 'toJSON' in Object.prototype || 'toJSON' in Array.prototype;
 }
 
 /** UTF-8 byte length without allocating a buffer. Lone surrogates were already rejected. */
@@ -239,16 +194,18 @@ function utf8Length(text: string): number {
 }
 
 /**
- * Parses JSON read back from a store and returns it re-serialized canonically,
- * whatever key order the database kept (jsonb orders keys by length).
+ * Parses a JSON object read back from a store (text, or an object a driver
+ * already parsed). Key order is whatever the database kept; readers that need
+ * canonical text re-serialize it.
  */
 export function parseJsonObject(source: unknown, field: string): JsonObject {
   let value: unknown = source;
   if (typeof source === 'string') {
     try {
       value = JSON.parse(source);
-    } catch (cause) {
-      throw new ValidationError(field, `is not valid JSON (${(cause as Error).message})`);
+    } catch {
+      // The parser's message quotes the text, which is stored data: leave it out.
+      throw new ValidationError(field, 'is not valid JSON');
     }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -42,6 +42,17 @@ export function assertKind(kind: unknown, field = 'kind'): asserts kind is strin
   }
 }
 
+/** True when `id` is a valid record id (see `assertId`). */
+export function isValidId(id: unknown): id is string {
+  return (
+    typeof id === 'string' &&
+    id.length > 0 &&
+    id.length <= MAX_ID_LENGTH &&
+    !CONTROL_CHARACTERS.test(id) &&
+    unstorableTextReason(id) === null
+  );
+}
+
 export function assertId(id: unknown, field = 'id'): asserts id is string {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
     throw new ValidationError(field, `must be a string of 1 to ${MAX_ID_LENGTH} characters`);
@@ -74,7 +85,7 @@ export function assertRecordKey(key: unknown, field = 'recordKey'): asserts key 
 
 export function serializeRecord(record: StoreRecord): SerializedRecord {
   const key = recordKey(record.kind, record.id);
-  if (record.key !== key) throw new ValidationError('key', `must equal recordKey(kind, id) = ${key}`);
+  if (record.key !== key) throw new ValidationError('key', 'must equal recordKey(kind, id)');
   return {
     kind: record.kind,
     id: record.id,

@@ -1,4 +1,6 @@
 import { SchemaNotReadyError } from './errors.js';
+import type { RekeyStep } from './rekey.js';
+import { caseInsensitiveKey } from './text-key.js';
 
 /**
  * One version of the storage schema, shared by every store. The checksum is
@@ -16,6 +18,8 @@ export interface SchemaVersion {
    * ready for that code (a rollback after a breaking migration).
    */
   readonly breaking: boolean;
+  /** A data step applied with the version: records of one kind get new ids. */
+  readonly rekey?: RekeyStep;
 }
 
 /** A version row as a store records it once applied. */
@@ -44,6 +48,15 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
     name: 'one concurrency rule for every commit path',
     checksum: 'sha256:af81887864f97832a5a3b95b87535bfc204809e617a3c6e7087cdb6a00c8cc80',
     breaking: false,
+  }),
+  // Email index ids become caseInsensitiveKey(address): every spelling of an address, one key.
+  // Breaking: code before it would look addresses up, and claim them, under the old keys.
+  Object.freeze({
+    version: 4,
+    name: 'email index keys: width-mapped, case-folded, NFC',
+    checksum: 'sha256:9c9cc68dd7d4e4a723b60d44bc73c2a870454bee3c5643a6f795b102a50e5eea',
+    breaking: true,
+    rekey: Object.freeze({ kind: 'user-email', key: caseInsensitiveKey, ownerField: 'userId' }),
   }),
 ]);
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UserEngineError, ValidationError, VersionConflictError } from './errors.js';
+import { conflictOnKey, UserEngineError, ValidationError } from './errors.js';
 import { canonicalJsonObject, copyJsonObject } from './json.js';
 import { assertId, assertKind, assertRecordKey, type StoreRecord } from './record.js';
 import type { AuditAppend, OutboxEnqueue, RecordWrite, StoreTransaction } from './store.js';
@@ -196,7 +196,7 @@ export class UnitOfWork implements StoreTransaction {
       slot.write !== undefined ? slot.write.version : slot.base === undefined ? undefined : (slot.base?.version ?? 0);
     // When the outcome is already known, fail at the call rather than at commit.
     if (current !== undefined && current !== expectedVersion) {
-      throw new VersionConflictError(key, `version conflict on ${key}: expected ${expectedVersion}, found ${current}`);
+      throw conflictOnKey(key);
     }
     const previous = slot.write;
     const storeVersion = previous?.expectedVersion ?? expectedVersion;

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { UserEngineError } from '../store/errors.js';
 import type { JsonObject } from '../store/json.js';
 import { recordKey } from '../store/record.js';
-import { LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS } from '../store/schema.js';
+import { LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS, type SchemaVersion } from '../store/schema.js';
 import type { StoreTransaction, UserEngineStore } from '../store/store.js';
+import { caseInsensitiveKey, legacyEmailKey } from '../store/text-key.js';
 import {
   registerSuite,
   type StoreFactory,
@@ -44,6 +45,24 @@ async function snapshot(store: UserEngineStore): Promise<unknown> {
 async function create(store: UserEngineStore, kind: string, id: string, data: JsonObject): Promise<void> {
   await store.transaction(async (tx) => {
     tx.put({ kind, id, data, expectedVersion: 0 });
+  });
+}
+
+/** Migrates a store of older code to the version before the first re-keying version. */
+async function beforeRekey(handle: StoreHandle): Promise<{ older: UserEngineStore; rekeyed: SchemaVersion }> {
+  const rekeyed = SCHEMA_VERSIONS.find((v) => v.rekey !== undefined);
+  assert.ok(rekeyed, 'a schema version with a re-keying step');
+  assert.ok(handle.openOlder, 'the factory declared olderCode but gave no openOlder');
+  const older = handle.openOlder(SCHEMA_VERSIONS.filter((v) => v.version < rekeyed.version));
+  await older.migrate();
+  return { older, rekeyed };
+}
+
+/** A user record and its email index record as code before the re-keying version wrote them. */
+async function writeLegacyUser(store: UserEngineStore, kind: string, user: { id: string; email: string }) {
+  await store.transaction(async (tx) => {
+    tx.put({ kind: 'user', id: user.id, data: { email: user.email, status: 'active' }, expectedVersion: 0 });
+    tx.put({ kind, id: legacyEmailKey(user.email), data: { userId: user.id }, expectedVersion: 0 });
   });
 }
 
@@ -544,7 +563,7 @@ export const conformanceCases: readonly Case[] = [
     },
   },
   {
-    name: 'creating a record that exists conflicts, naming the key, and applies no audit or outbox',
+    name: 'creating a record that exists conflicts, naming its kind but never its id, and applies no audit or outbox',
     async run({ store }) {
       await store.migrate();
       await create(store, 'note', 'n1', { v: 1 });
@@ -557,8 +576,9 @@ export const conformanceCases: readonly Case[] = [
         }),
         'version_conflict',
       );
-      assert.equal((error as UserEngineError & { key?: string }).key, 'note:n1');
-      assert.match(error.message, /note:n1/);
+      // Record ids can be personal values (an email index record's id is the address): never in errors.
+      assert.equal((error as UserEngineError & { kind?: string }).kind, 'note');
+      assert.ok(!JSON.stringify({ ...error, message: error.message }).includes('n1'), 'the id is not in the error');
       assert.deepEqual(await snapshot(store), before);
     },
   },
@@ -990,6 +1010,58 @@ export const conformanceCases: readonly Case[] = [
         audit: 5,
         outboxPending: 5,
       });
+    },
+  },
+  // ----- data migrations (schema versions with a re-keying step)
+  {
+    name: 'a re-keying version moves records written by older code to their new ids, keeping versions, data and times',
+    requires: 'olderCode',
+    async run(handle) {
+      const { older, rekeyed } = await beforeRekey(handle);
+      // What code before the version wrote: a user and its email index record under the old key.
+      const users = [
+        { id: 'u-sharp-s', email: 'Straße@example.com' },
+        { id: 'u-wide', email: 'ＡＤＡ@example.com' },
+        { id: 'u-plain', email: 'plain@example.com' },
+      ];
+      for (const user of users) await writeLegacyUser(older, rekeyed.rekey?.kind ?? '', user);
+      const before = await older.getRecord(rekeyed.rekey?.kind ?? '', legacyEmailKey(users[0]?.email ?? ''));
+      const report = await handle.store.migrate();
+      assert.deepEqual(report.applied, [rekeyed.version]);
+      const kind = rekeyed.rekey?.kind ?? '';
+      for (const user of users) {
+        const moved = await handle.store.getRecord(kind, caseInsensitiveKey(user.email));
+        assert.equal(moved?.data.userId, user.id, `${user.id}: found under its new key`);
+        if (caseInsensitiveKey(user.email) !== legacyEmailKey(user.email)) {
+          assert.equal(
+            await handle.store.getRecord(kind, legacyEmailKey(user.email)),
+            null,
+            `${user.id}: old key gone`,
+          );
+        }
+      }
+      const after = await handle.store.getRecord(kind, 'strasse@example.com');
+      assert.deepEqual(
+        { version: after?.version, data: after?.data, createdAt: after?.createdAt, updatedAt: after?.updatedAt },
+        { version: before?.version, data: before?.data, createdAt: before?.createdAt, updatedAt: before?.updatedAt },
+      );
+      assert.deepEqual((await handle.store.recordCounts()).records, { [kind]: 3, user: 3 });
+    },
+  },
+  {
+    name: 'a re-keying version refuses when two users would share a key, naming the users and no value, and changes nothing',
+    requires: 'olderCode',
+    async run(handle) {
+      const { older, rekeyed } = await beforeRekey(handle);
+      const kind = rekeyed.rekey?.kind ?? '';
+      await writeLegacyUser(older, kind, { id: 'u-first', email: 'straße@example.org' });
+      await writeLegacyUser(older, kind, { id: 'u-second', email: 'STRASSE@example.org' });
+      const before = await snapshot(older);
+      const error = await rejectsWith(handle.store.migrate(), 'schema_not_ready');
+      assert.match(error.message, /u-first and u-second/);
+      assert.ok(!/stra|example/i.test(error.message), 'no address in the report');
+      assert.deepEqual(await snapshot(older), before);
+      assert.equal((await handle.store.readiness()).currentVersion, rekeyed.version - 1);
     },
   },
   // ----- lifecycle

@@ -7,6 +7,7 @@ import {
   writeBatchSql,
 } from '../postgres/commit/write-batch.js';
 import type { PostgresConnection } from '../postgres/connection.js';
+import { readRekeyRecordsSql } from '../postgres/migrations/004-email-keys.js';
 import { migrationScript, POSTGRES_MIGRATIONS } from '../postgres/migrations/index.js';
 import { countRecordsSql } from '../postgres/sql/count-records.js';
 import { listRecordsSql } from '../postgres/sql/list-records.js';
@@ -88,8 +89,22 @@ export class FakePostgresConnection implements PostgresConnection {
     this.#handlers.set(applyCommitSql(s), (params) => this.#applyCommit(params));
     for (const version of SCHEMA_VERSIONS) {
       const migration = POSTGRES_MIGRATIONS.find((m) => m.version === version.version);
-      if (migration !== undefined) this.#scripts.set(migrationScript(s, migration, version), { ...version });
+      if (migration === undefined) continue;
+      const row = {
+        version: version.version,
+        name: version.name,
+        checksum: version.checksum,
+        breaking: version.breaking,
+      };
+      if (migration.rekey === true) {
+        this.#handlers.set(migration.sql.replaceAll('__SCHEMA__', s.quoted), (params) => this.#rekey(params));
+      } else {
+        this.#scripts.set(migrationScript(s, migration, version), row);
+      }
     }
+    this.#handlers.set(readRekeyRecordsSql(s.quoted), ([kind, field]) =>
+      this.#readRekeyRecords(String(kind), String(field)),
+    );
   }
 
   /** The statements sent since the last `clearStatements()`. */
@@ -281,6 +296,45 @@ export class FakePostgresConnection implements PostgresConnection {
   #applyCommit(params: unknown[]): Rows {
     this.#requireTables(2);
     return this.#apply(decodeApplyCommit(params));
+  }
+
+  #readRekeyRecords(kind: string, field: string): Rows {
+    this.#requireTables(1);
+    return [...(this.database.records.get(kind)?.values() ?? [])].map((row) => {
+      const owner = (JSON.parse(row.data) as Record<string, unknown>)[field];
+      return { id: row.id, owner: typeof owner === 'string' ? owner : null };
+    });
+  }
+
+  /** The re-keying statement: version row (23505 if present), then every move, or UE409 and nothing. */
+  #rekey(params: unknown[]): Rows {
+    this.#requireTables(1);
+    const [, version, name, checksum, breaking, kind, from, to, total] = params;
+    if (this.database.schemaVersions.some((v) => v.version === Number(version))) {
+      throw new FakePostgresError('23505', 'duplicate key value violates unique constraint "schema_migrations_pkey"');
+    }
+    const rows = this.database.records.get(String(kind)) ?? new Map();
+    const sources = (from as string[]).map((id) => rows.get(id));
+    const targets = to as string[];
+    if (
+      rows.size !== Number(total) ||
+      sources.some((row) => row === undefined) ||
+      targets.some((id) => rows.has(id) && !(from as string[]).includes(id))
+    ) {
+      throw Object.assign(new FakePostgresError('UE409', 'user-engine: version conflict at write 1'), { detail: '1' });
+    }
+    sources.forEach((row, i) => {
+      rows.delete(row.id);
+      const id = targets[i] as string;
+      rows.set(id, { ...row, id, key: `${String(kind)}:${id}` });
+    });
+    this.database.writeAppliedSchemaVersion({
+      version: Number(version),
+      name: String(name),
+      checksum: String(checksum),
+      breaking: breaking === true,
+    });
+    return [{ failed: 0 }];
   }
 
   /**

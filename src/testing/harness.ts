@@ -1,4 +1,4 @@
-import type { AppliedSchemaVersion } from '../store/schema.js';
+import type { AppliedSchemaVersion, SchemaVersion } from '../store/schema.js';
 import type { UserEngineStore } from '../store/store.js';
 
 /**
@@ -24,6 +24,12 @@ export interface StoreHandle<S extends UserEngineStore = UserEngineStore> {
    */
   openPeer?: () => UserEngineStore;
   /**
+   * A store over the same data run by code that knows only `versions`
+   * (an older deploy): what wrote the data a later version converts.
+   * Cases about data migrations need it and are skipped without it.
+   */
+  openOlder?: (versions: readonly SchemaVersion[]) => UserEngineStore;
+  /**
    * Opens a transaction of the application's own on a dedicated connection
    * and returns a store bound to it, as an application composing a command
    * with its own writes would. Cases that need it are skipped without it.
@@ -41,7 +47,7 @@ export interface CallerTransaction {
 export type StoreFactory<S extends UserEngineStore = UserEngineStore> = () => Promise<StoreHandle<S>>;
 
 /** An ability a case needs beyond the store contract; cases needing one the factory lacks are skipped. */
-export type SuiteCapability = 'schemaBackdoor' | 'indexedRecord' | 'callerTransaction';
+export type SuiteCapability = 'schemaBackdoor' | 'indexedRecord' | 'callerTransaction' | 'olderCode';
 
 /** One named case of a shared suite. */
 export interface SuiteCase<C> {

@@ -7,7 +7,7 @@ import {
   USER_KIND,
   type UserData,
 } from '../engine/user.js';
-import { normalizeEmail } from '../engine/validation.js';
+import { emailIndexKey } from '../engine/validation.js';
 import type { StoreRecord } from '../store/record.js';
 import type { UserEngineStore } from '../store/store.js';
 import { readAllAudit, readAllOutbox, readAllRecords } from './read-all.js';
@@ -68,7 +68,7 @@ export async function checkUserInvariants(
     const user = byId.get(owner(index));
     check(live(user), `an email index record points to user ${owner(index)}, which is missing or erased`);
     check(
-      user?.email != null && normalizeEmail(user.email).indexKey === index.id,
+      user?.email != null && emailIndexKey(user.email) === index.id,
       `an email index record points to user ${owner(index)}, which does not hold that address`,
     );
   }
@@ -100,7 +100,7 @@ export async function checkUserInvariants(
     const user = record.data as unknown as UserData;
     if (user.email !== null) {
       check(
-        emailOwner.get(normalizeEmail(user.email).indexKey) === record.id,
+        emailOwner.get(emailIndexKey(user.email)) === record.id,
         `user ${record.id} holds an email whose index record does not point to it`,
       );
     }

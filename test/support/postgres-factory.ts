@@ -19,6 +19,7 @@ export function postgresFactory<S extends UserEngineStore>(
     const schema = freshSchemaName(prefix);
     return {
       store: makeStore(connection, schema),
+      openOlder: (schemaVersions) => new PostgresUserEngineStore({ connection, schema, schemaVersions }),
       teardown: async () => {
         await connection.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       },

@@ -4,18 +4,26 @@ import type { SchemaName } from '../sql/schema-name.js';
 import { initialTables } from './001-initial-tables.js';
 import { commitFunction } from './002-commit-function.js';
 import { exactCommit } from './003-exact-commit.js';
+import { rekeyStatement } from './004-email-keys.js';
 
-/** One schema version as Postgres DDL. `__SCHEMA__` in `sql` stands for the quoted schema name. */
+/**
+ * One schema version for Postgres. `__SCHEMA__` in `sql` stands for the quoted
+ * schema name. A DDL version's `sql` is a script run as one transaction; a
+ * re-keying version's (`rekey: true`) is the one parameterized statement that
+ * applies its data step (see `004-email-keys.ts`).
+ */
 export interface PostgresMigration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+  readonly rekey?: true;
 }
 
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = Object.freeze([
   { version: 1, name: 'initial tables', sql: initialTables },
   { version: 2, name: 'one-statement commit function', sql: commitFunction },
   { version: 3, name: 'one concurrency rule for every commit path', sql: exactCommit },
+  { version: 4, name: 'email index keys: width-mapped, case-folded, NFC', sql: rekeyStatement, rekey: true },
 ]);
 
 /** The checksum recorded for a migration: SHA-256 over its text as written, placeholder included. */
