@@ -3,12 +3,19 @@ import { SchemaNotReadyError, StoreUnavailableError, UserEngineError, VersionCon
 /**
  * Turns whatever a driver threw into a core error, by SQLSTATE where there is
  * one and by the driver's own connection-error codes where there is not.
- * The driver error is always kept as `cause`. Messages carry the SQLSTATE and
- * never the driver's DETAIL, which can quote row values (an email in a key).
+ * Messages carry the SQLSTATE and never the driver's text. The driver error is
+ * kept as `cause` — except for data exceptions (class 22) and integrity
+ * violations (class 23), whose message and DETAIL can quote the values of a
+ * row (`Key (kind, id)=(user-email, ada@example.com) already exists`): for
+ * those the cause is a `RedactedDriverError` with the SQLSTATE only, so that
+ * logging the error, cause chain included, never logs an address.
  */
 export function mapPostgresError(error: unknown, operation: string): UserEngineError {
   if (UserEngineError.is(error)) return error;
   const sqlState = sqlStateOf(error);
+  if (sqlState !== undefined && (sqlState.startsWith('22') || sqlState.startsWith('23'))) {
+    error = new RedactedDriverError(sqlState);
+  }
   if (sqlState !== undefined) {
     // UE409: raise_conflict() in a write-batch statement; the store names the key from the position.
     if (sqlState === CONFLICT_SQLSTATE) {
@@ -39,6 +46,16 @@ export function mapPostgresError(error: unknown, operation: string): UserEngineE
   return new StoreUnavailableError(`postgres connection failed during ${operation}: ${firstLine(message)}`, {
     cause: error,
   });
+}
+
+/** A driver error whose text could quote row values, reduced to its SQLSTATE. */
+export class RedactedDriverError extends Error {
+  readonly code: string;
+  constructor(code: string) {
+    super(`SQLSTATE ${code} (the driver's message and detail are withheld: they can quote row values)`);
+    this.code = code;
+    this.name = 'RedactedDriverError';
+  }
 }
 
 /** The SQLSTATE `raise_conflict()` uses (a class of our own: no standard class starts with U). */

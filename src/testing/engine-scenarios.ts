@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
 import { UserEngine } from '../engine/engine.js';
 import type { User } from '../engine/user.js';
 import { UserEngineError } from '../store/errors.js';
@@ -43,6 +44,7 @@ async function register(
   return engine.registerUser(admin, { email, ...extra });
 }
 
+/** Values that must never appear in an error; `schema_not_ready` and exhausted retries are scanned in unit tests. */
 const personal = {
   email: 'Grace.Hopper@Example.org',
   handle: 'amazing_grace',
@@ -52,6 +54,15 @@ const personal = {
   subject: 'github-subject-8675309',
   reason: 'suspicious login from Cobol Island',
 };
+
+const PERSONAL_VALUES = [
+  personal.email,
+  personal.handle,
+  personal.displayName,
+  personal.subject,
+  personal.reason,
+  'USS Hopper',
+];
 
 export const engineScenarios: readonly Scenario[] = [
   {
@@ -313,6 +324,85 @@ export const engineScenarios: readonly Scenario[] = [
       const reuse = await engine.registerUser(admin, { email: personal.email, handle: personal.handle });
       await engine.linkIdentity(admin, reuse.id, { provider: 'github', subject: personal.subject });
       assert.equal((await engine.findUserByEmail(personal.email))?.id, reuse.id);
+    },
+  },
+  {
+    name: 'no error carries a personal value: every code the engine raises, scanned in message, fields, cause chain and stack',
+    async run({ engine, store }) {
+      const seen = new Set<string>();
+      // Every error below is provoked with personal values in the input; none may carry one back.
+      const scan = async (label: string, promise: Promise<unknown>, code: string) => {
+        const error = await rejectsWith(promise, code, label);
+        seen.add(error.code);
+        const text = `${inspect(error, { depth: 10, showHidden: true })}\n${JSON.stringify(error)}`.toLowerCase();
+        for (const value of PERSONAL_VALUES) {
+          assert.ok(!text.includes(value.toLowerCase()), `${label}: the ${code} error carries a personal value`);
+        }
+      };
+      const u = await engine.registerUser(admin, {
+        email: personal.email,
+        handle: personal.handle,
+        displayName: personal.displayName,
+        locale: personal.locale,
+      });
+      await engine.linkIdentity(admin, u.id, { provider: 'github', subject: personal.subject });
+      const other = await register(engine, 'other@example.com');
+      // invalid_input, from every kind of check
+      await scan('bad email', engine.registerUser(admin, { email: `${personal.email}\u200d` }), 'invalid_input');
+      await scan(
+        'long name',
+        engine.updateProfile(admin, u.id, { displayName: personal.displayName.repeat(20) }),
+        'invalid_input',
+      );
+      await scan('bad locale', engine.updateProfile(admin, u.id, { locale: `${personal.reason}!` }), 'invalid_input');
+      await scan('bad handle', engine.changeHandle(admin, u.id, `${personal.handle}!`), 'invalid_input');
+      await scan(
+        'bad attributes',
+        engine.updateProfile(admin, u.id, { attributes: { [personal.email]: Number.NaN } as JsonObject }),
+        'invalid_input',
+      );
+      await scan(
+        'unknown key',
+        engine.linkIdentity(admin, u.id, {
+          provider: 'github',
+          subject: personal.subject,
+          [personal.email]: 1,
+        } as never),
+        'invalid_input',
+      );
+      // uniqueness, in other spellings of the same values
+      await scan('email taken', engine.registerUser(admin, { email: personal.email.toUpperCase() }), 'email_taken');
+      await scan('email taken on change', engine.changeEmail(admin, other.id, personal.email), 'email_taken');
+      await scan('handle taken', engine.changeHandle(admin, other.id, personal.handle.toUpperCase()), 'handle_taken');
+      await scan(
+        'identity taken',
+        engine.linkIdentity(admin, other.id, { provider: 'github', subject: personal.subject }),
+        'identity_taken',
+      );
+      await scan(
+        'not found',
+        engine.unlinkIdentity(admin, other.id, { provider: 'github', subject: personal.subject }),
+        'not_found',
+      );
+      await scan(
+        'stale version',
+        engine.changeEmail({ actor: 'admin:1', expectedVersion: 1 }, u.id, personal.email.toUpperCase()),
+        'version_conflict',
+      );
+      await engine.suspendUser(admin, u.id, { reason: personal.reason });
+      await scan('invalid state', engine.suspendUser(admin, u.id, { reason: personal.reason }), 'invalid_state');
+      await store.close();
+      await scan('closed store', engine.changeEmail(admin, u.id, personal.email), 'store_unavailable');
+      assert.deepEqual([...seen].sort(), [
+        'email_taken',
+        'handle_taken',
+        'identity_taken',
+        'invalid_input',
+        'invalid_state',
+        'not_found',
+        'store_unavailable',
+        'version_conflict',
+      ]);
     },
   },
   {

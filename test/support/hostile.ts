@@ -104,9 +104,67 @@ const validRole = fc.stringMatching(/^[a-z][a-z0-9_.:-]{0,20}$/);
 const validProvider = fc.stringMatching(/^[a-z0-9][a-z0-9_.-]{0,20}$/);
 const validAttributes = fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 });
 
+/**
+ * How an input object reaches the engine: as plain data (`plain`, and a
+ * null-prototype object, which is plain data too), or in a form that is not
+ * plain data and must be refused whatever it holds — a getter whose second
+ * read differs from its first, a proxy, a class instance, an unknown key (a
+ * typo), a symbol key.
+ */
+export type InputForm = 'plain' | 'nullProto' | 'getter' | 'proxy' | 'classInstance' | 'unknownKey' | 'symbolKey';
+const exoticForm = fc.constantFrom<InputForm>(
+  'nullProto',
+  'getter',
+  'proxy',
+  'classInstance',
+  'unknownKey',
+  'symbolKey',
+);
+/** The forms of the input and of the context: mostly both plain, otherwise one of them exotic. */
+const forms: fc.Arbitrary<[InputForm, InputForm]> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<[InputForm, InputForm]>(['plain', 'plain']) },
+  { weight: 2, arbitrary: exoticForm.map((form): [InputForm, InputForm] => [form, 'plain']) },
+  { weight: 2, arbitrary: exoticForm.map((form): [InputForm, InputForm] => ['plain', form]) },
+);
+export const REFUSED_FORMS: ReadonlySet<InputForm> = new Set([
+  'getter',
+  'proxy',
+  'classInstance',
+  'unknownKey',
+  'symbolKey',
+]);
+
+class Holder {}
+
+/** `input` in the given form; `typo` is the unknown key a caller could mistype. */
+export function inForm(input: Record<string, unknown>, form: InputForm, typo: string): object {
+  switch (form) {
+    case 'plain':
+      return { ...input };
+    case 'nullProto':
+      return Object.assign(Object.create(null) as object, input);
+    case 'getter': {
+      const [first = 'x'] = Object.keys(input);
+      let reads = 0;
+      return Object.defineProperty({ ...input }, first, {
+        enumerable: true,
+        get: () => (++reads === 1 ? input[first] : 5n),
+      });
+    }
+    case 'proxy':
+      return new Proxy({ ...input }, {});
+    case 'classInstance':
+      return Object.assign(new Holder(), input);
+    case 'unknownKey':
+      return { ...input, [typo]: 1 };
+    case 'symbolKey':
+      return { ...input, [Symbol('hidden')]: 1 };
+  }
+}
+
 /** Half valid, half hostile: properties need both outcomes to say anything. */
 const either = <T>(valid: fc.Arbitrary<T>, hostile: fc.Arbitrary<unknown> = hostileValue) =>
-  fc.oneof(valid as fc.Arbitrary<unknown>, hostile);
+  fc.oneof({ weight: 2, arbitrary: valid as fc.Arbitrary<unknown> }, { weight: 1, arbitrary: hostile });
 
 export type HostileCommand =
   | 'registerUser'
@@ -132,10 +190,12 @@ export async function checkHostileCommand(
   store: UserEngineStore,
   command: HostileCommand,
   runs: number,
-): Promise<{ accepted: number; rejected: number }> {
+  /** A fixed fast-check seed, for short runs whose outcome counts must not depend on luck. */
+  seed?: number,
+): Promise<{ accepted: number; rejected: number; refusedForms: number }> {
   const engine = new UserEngine({ store });
   let serial = 0;
-  const tally = { accepted: 0, rejected: 0 };
+  const tally = { accepted: 0, rejected: 0, refusedForms: 0 };
   const target = await engine.registerUser(
     { actor: 'setup' },
     { email: `target.${command}.${Date.now()}@example.com` },
@@ -150,7 +210,7 @@ export async function checkHostileCommand(
         locale: either(validLocale),
         attributes: either(validAttributes, hostileAttributes),
       },
-      { requiredKeys: [] },
+      { requiredKeys: ['email'] },
     ),
     updateProfile: fc.record(
       {
@@ -167,84 +227,96 @@ export async function checkHostileCommand(
     suspendUser: fc.record({ reason: either(validText) }),
   }[command];
 
+  const objectInput = ['registerUser', 'updateProfile', 'linkIdentity', 'suspendUser'].includes(command);
   await fc.assert(
-    fc.asyncProperty(arbitrary, fc.option(hostileString, { nil: undefined }), async (input, actor) => {
-      serial += 1;
-      const ctx = { actor: actor ?? 'hostile' };
-      const before = await store.recordCounts();
-      // Unique prefixes keep uniqueness rules out of the way: only validation decides.
-      const unique = (v: unknown) => (typeof v === 'string' ? `${command}${serial}x${v}` : v);
-      let call: () => Promise<unknown>;
-      // Commands with a per-user limit are undone after each success, so the limit never decides.
-      let undo: (() => Promise<unknown>) | undefined;
-      let expectation: (user: Record<string, unknown>) => void;
-      const id = target.id;
-      switch (command) {
-        case 'registerUser': {
-          const email = typeof input.email === 'string' ? `u${serial}.${input.email.trimStart()}` : input.email;
-          const handle =
-            typeof input.handle === 'string' && /^[A-Za-z0-9_]{3,24}$/.test(input.handle)
-              ? `${input.handle}_${serial}`
-              : input.handle;
-          const args = { ...input, email, ...(input.handle === undefined ? {} : { handle }) };
-          call = () => engine.registerUser(ctx, args as never);
-          expectation = (u) => expectProfile(u, args);
-          break;
+    fc.asyncProperty(
+      arbitrary,
+      fc.option(hostileString, { nil: undefined }),
+      forms,
+      async (raw, actor, [form, contextForm]) => {
+        serial += 1;
+        // Typos a caller could make: `expectedversion` switching optimistic concurrency off, `verified` dropped.
+        const ctx = inForm({ actor: actor ?? 'hostile' }, contextForm, 'expectedversion') as { actor: string };
+        const input = raw;
+        const shape = (value: Record<string, unknown>) => (objectInput ? inForm(value, form, 'verified') : value);
+        const mustRefuse = REFUSED_FORMS.has(contextForm) || (objectInput && REFUSED_FORMS.has(form));
+        const before = await store.recordCounts();
+        // Unique prefixes keep uniqueness rules out of the way: only validation decides.
+        const unique = (v: unknown) => (typeof v === 'string' ? `${command}${serial}x${v}` : v);
+        let call: () => Promise<unknown>;
+        // Commands with a per-user limit are undone after each success, so the limit never decides.
+        let undo: (() => Promise<unknown>) | undefined;
+        let expectation: (user: Record<string, unknown>) => void;
+        const id = target.id;
+        switch (command) {
+          case 'registerUser': {
+            const email = typeof input.email === 'string' ? `u${serial}.${input.email.trimStart()}` : input.email;
+            const handle =
+              typeof input.handle === 'string' && /^[A-Za-z0-9_]{3,24}$/.test(input.handle)
+                ? `${input.handle}_${serial}`
+                : input.handle;
+            const args = { ...input, email, ...(input.handle === undefined ? {} : { handle }) };
+            call = () => engine.registerUser(ctx, shape(args) as never);
+            expectation = (u) => expectProfile(u, args);
+            break;
+          }
+          case 'updateProfile':
+            call = () => engine.updateProfile(ctx, id, shape(input) as never);
+            expectation = (u) => expectProfile(u, input);
+            break;
+          case 'changeEmail': {
+            const email = typeof input.email === 'string' ? `c${serial}.${input.email.trimStart()}` : input.email;
+            call = () => engine.changeEmail(ctx, id, email as never);
+            expectation = (u) => assert.equal(u.email, (email as string).trim());
+            break;
+          }
+          case 'changeHandle':
+            call = () => engine.changeHandle(ctx, id, input.handle as never);
+            expectation = (u) =>
+              assert.equal(u.handle, typeof input.handle === 'string' ? input.handle.toLowerCase() : null);
+            break;
+          case 'linkIdentity': {
+            const identity = { provider: input.provider, subject: unique(input.subject) };
+            call = () => engine.linkIdentity(ctx, id, shape(identity) as never);
+            undo = () => engine.unlinkIdentity({ actor: 'hostile' }, id, identity as never);
+            expectation = (u) => assert.deepEqual((u.identities as unknown[]).at(-1), identity);
+            break;
+          }
+          case 'grantRole':
+            call = () => engine.grantRole(ctx, id, input.role as never);
+            undo = () => engine.revokeRole({ actor: 'hostile' }, id, input.role as never);
+            expectation = (u) => assert.ok((u.roles as string[]).includes(input.role as string));
+            break;
+          case 'suspendUser':
+            call = () => engine.suspendUser(ctx, id, shape(input) as never);
+            undo = () => engine.reactivateUser({ actor: 'hostile' }, id);
+            expectation = (u) => assert.equal(u.status, 'suspended');
+            break;
         }
-        case 'updateProfile':
-          call = () => engine.updateProfile(ctx, id, input as never);
-          expectation = (u) => expectProfile(u, input);
-          break;
-        case 'changeEmail': {
-          const email = typeof input.email === 'string' ? `c${serial}.${input.email.trimStart()}` : input.email;
-          call = () => engine.changeEmail(ctx, id, email as never);
-          expectation = (u) => assert.equal(u.email, (email as string).trim());
-          break;
+        let returned: unknown;
+        try {
+          returned = await call();
+        } catch (error) {
+          // Taken or invalid-state outcomes can only come from valid input; anything else must be invalid_input.
+          assert.ok(
+            UserEngineError.is(error, 'invalid_input'),
+            `${command} threw ${String(error)} for ${fc.stringify(input)}`,
+          );
+          assert.deepEqual(await store.recordCounts(), before, 'a rejected command wrote something');
+          tally.rejected += 1;
+          if (mustRefuse) tally.refusedForms += 1;
+          return;
         }
-        case 'changeHandle':
-          call = () => engine.changeHandle(ctx, id, input.handle as never);
-          expectation = (u) =>
-            assert.equal(u.handle, typeof input.handle === 'string' ? input.handle.toLowerCase() : null);
-          break;
-        case 'linkIdentity': {
-          const identity = { provider: input.provider, subject: unique(input.subject) };
-          call = () => engine.linkIdentity(ctx, id, identity as never);
-          undo = () => engine.unlinkIdentity({ actor: 'hostile' }, id, identity as never);
-          expectation = (u) => assert.deepEqual((u.identities as unknown[]).at(-1), identity);
-          break;
-        }
-        case 'grantRole':
-          call = () => engine.grantRole(ctx, id, input.role as never);
-          undo = () => engine.revokeRole({ actor: 'hostile' }, id, input.role as never);
-          expectation = (u) => assert.ok((u.roles as string[]).includes(input.role as string));
-          break;
-        case 'suspendUser':
-          call = () => engine.suspendUser(ctx, id, input as never);
-          undo = () => engine.reactivateUser({ actor: 'hostile' }, id);
-          expectation = (u) => assert.equal(u.status, 'suspended');
-          break;
-      }
-      let returned: unknown;
-      try {
-        returned = await call();
-      } catch (error) {
-        // Taken or invalid-state outcomes can only come from valid input; anything else must be invalid_input.
-        assert.ok(
-          UserEngineError.is(error, 'invalid_input'),
-          `${command} threw ${String(error)} for ${fc.stringify(input)}`,
-        );
-        assert.deepEqual(await store.recordCounts(), before, 'a rejected command wrote something');
-        tally.rejected += 1;
-        return;
-      }
-      tally.accepted += 1;
-      const user = returned as Record<string, unknown>;
-      expectation(user);
-      const stored = await engine.getUser(user.id as string);
-      assert.deepEqual(stored, user, 'the stored user differs from the one returned');
-      await undo?.();
-    }),
-    { numRuns: runs },
+        assert.ok(!mustRefuse, `${command} accepted input that is not plain data (${form}, context ${contextForm})`);
+        tally.accepted += 1;
+        const user = returned as Record<string, unknown>;
+        expectation(user);
+        const stored = await engine.getUser(user.id as string);
+        assert.deepEqual(stored, user, 'the stored user differs from the one returned');
+        await undo?.();
+      },
+    ),
+    seed === undefined ? { numRuns: runs } : { numRuns: runs, seed },
   );
   return tally;
 }
