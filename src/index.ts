@@ -1,7 +1,21 @@
-// The `user-engine` entry point: re-exports only.
+// The `user-engine` entry point, for application code: the engine, its
+// commands' types, the errors, the store contract and the in-memory store.
+// Store authors: `user-engine/store`. Postgres: `user-engine/postgres`.
+// Test suites and fakes: `user-engine/testing`.
 
-export * from './engine/index.js';
-export * from './memory/index.js';
+export {
+  type CommandContext,
+  type ProfilePatch,
+  type RegisterUserInput,
+  type RetryInfo,
+  type RetryPolicy,
+  UserEngine,
+  type UserEngineOptions,
+  type UserPage,
+} from './engine/engine.js';
+export type { LinkedIdentity, User, UserStatus } from './engine/user.js';
+export { LIMITS } from './engine/validation.js';
+export { InMemoryDatabase, type InMemoryStoreOptions, InMemoryUserEngineStore } from './memory/memory-store.js';
 export {
   InvalidStateError,
   NotFoundError,
@@ -13,42 +27,19 @@ export {
   ValidationError,
   VersionConflictError,
 } from './store/errors.js';
-export {
-  canonicalJson,
-  canonicalJsonObject,
-  type JsonObject,
-  type JsonPrimitive,
-  type JsonValue,
-  MAX_JSON_BYTES,
-  MAX_JSON_DEPTH,
-} from './store/json.js';
-export { compareCodePoints, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from './store/queries.js';
-export {
-  deserializeRecord,
-  normalizeInteger,
-  normalizeTimestamp,
-  type RecordRow,
-  recordKey,
-  type SerializedRecord,
-  type StoreRecord,
-  serializeRecord,
-} from './store/record.js';
-export {
-  type AppliedSchemaVersion,
-  assessReadiness,
-  LATEST_SCHEMA_VERSION,
-  type MigrationReport,
-  planMigration,
-  SCHEMA_VERSIONS,
-  type SchemaReadiness,
-  type SchemaVersion,
-} from './store/schema.js';
-export type * from './store/store.js';
-export {
-  type CommitBatch,
-  type PendingAudit,
-  type PendingOutbox,
-  type PendingWrite,
-  type RecordCheck,
-  UnitOfWork,
-} from './store/unit-of-work.js';
+export type { JsonObject, JsonPrimitive, JsonValue } from './store/json.js';
+export type { StoreRecord } from './store/record.js';
+export { LATEST_SCHEMA_VERSION, type MigrationReport, type SchemaReadiness } from './store/schema.js';
+export type {
+  AuditAppend,
+  AuditEntry,
+  AuditQuery,
+  OutboxEnqueue,
+  OutboxMessage,
+  OutboxQuery,
+  RecordCounts,
+  RecordPage,
+  RecordWrite,
+  StoreTransaction,
+  UserEngineStore,
+} from './store/store.js';

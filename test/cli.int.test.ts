@@ -2,7 +2,8 @@
 // implicitly; status is a readiness probe before and after migrate.
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS } from '../src/index.js';
+import { LATEST_SCHEMA_VERSION } from '../src/index.js';
+import { SCHEMA_VERSIONS } from '../src/store/index.js';
 import { cli, tempDir } from './support/cli.js';
 import { freshSchemaName } from './support/postgres-factory.js';
 

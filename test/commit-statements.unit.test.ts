@@ -11,7 +11,7 @@ import {
   parseWriteBatchHeader,
   writeBatchSql,
 } from '../src/postgres/commit/write-batch.js';
-import { schemaName } from '../src/postgres/sql/schema-name.js';
+import { schemaName } from '../src/postgres/schema-name.js';
 import { canonicalJson } from '../src/store/json.js';
 import type { CommitBatch, PendingWrite } from '../src/store/unit-of-work.js';
 

@@ -1,11 +1,11 @@
 // Engine behaviour that is not about a store: injection, bounded retries, ids.
 import { describe, expect, it } from 'vitest';
+import { uuidv7 } from '../src/engine/ids.js';
 import {
   InMemoryUserEngineStore,
   UserEngine,
   UserEngineError,
   type UserEngineStore,
-  uuidv7,
   VersionConflictError,
 } from '../src/index.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS, UserEngine, UserEngineError } from '../src/index.js';
+import { LATEST_SCHEMA_VERSION, UserEngine, UserEngineError } from '../src/index.js';
 import { PostgresUserEngineStore } from '../src/postgres/index.js';
+import { SCHEMA_VERSIONS } from '../src/store/index.js';
 import {
   dumpStore,
   FakePostgresConnection,

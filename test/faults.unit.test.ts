@@ -100,7 +100,7 @@ describe('fault injection: every statement of every command of a scripted lifecy
       }
     }
     expect(faults).toBe(2 * statementCounts.reduce((a, b) => a + b, 0));
-  }, 60_000);
+  });
 
   it('a connection dropped just before a commit fails the command as store_unavailable and applies nothing', async () => {
     const run = await setUp();

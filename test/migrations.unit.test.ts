@@ -2,14 +2,11 @@
 // version migrates up from the one before on a real Postgres (PGlite).
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LATEST_SCHEMA_VERSION, SCHEMA_VERSIONS, UserEngine } from '../src/index.js';
-import {
-  migrationChecksum,
-  migrationScript,
-  POSTGRES_MIGRATIONS,
-  PostgresUserEngineStore,
-  schemaName,
-} from '../src/postgres/index.js';
+import { LATEST_SCHEMA_VERSION, UserEngine } from '../src/index.js';
+import { PostgresUserEngineStore } from '../src/postgres/index.js';
+import { migrationChecksum, migrationScript, POSTGRES_MIGRATIONS } from '../src/postgres/migrations/index.js';
+import { schemaName } from '../src/postgres/schema-name.js';
+import { SCHEMA_VERSIONS } from '../src/store/index.js';
 
 describe('schema versions and Postgres migrations', () => {
   it('every shared version has Postgres DDL with the same number, name and checksum, in order', () => {

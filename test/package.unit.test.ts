@@ -22,13 +22,14 @@ describe('the packed package', () => {
     pkgDir = join(project, 'node_modules', 'user-engine');
     mkdirSync(pkgDir, { recursive: true });
     execFileSync('tar', ['-xzf', join(project, tarball.split('\n').pop() ?? ''), '-C', pkgDir, '--strip-components=1']);
-  }, 60_000);
+  });
 
   it('ships dist with declarations for every entry, the docs, and no sources or tests', () => {
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-    for (const entry of ['.', './postgres', './testing']) {
-      expect(existsSync(join(pkgDir, pkg.exports[entry].types))).toBe(true);
-      expect(existsSync(join(pkgDir, pkg.exports[entry].import))).toBe(true);
+    for (const entry of ['.', './store', './postgres', './testing']) {
+      for (const condition of ['types', 'import', 'require', 'default']) {
+        expect(existsSync(join(pkgDir, pkg.exports[entry][condition])), `${entry} ${condition}`).toBe(true);
+      }
     }
     expect(existsSync(join(pkgDir, 'docs', 'durable-store.md'))).toBe(true);
     expect(existsSync(join(pkgDir, 'src'))).toBe(false);
@@ -55,6 +56,51 @@ describe('the packed package', () => {
       encoding: 'utf8',
     });
     expect(JSON.parse(out)).toEqual({ version: 1, latest: LATEST_SCHEMA_VERSION, ready: true });
+  });
+
+  it('each entry exports at run time exactly the values of the reviewed list', () => {
+    const reviewed = readFileSync(join(root, 'test', 'fixtures', 'public-api.txt'), 'utf8').split('\n\n');
+    const expected = Object.fromEntries(
+      reviewed.map((block) => {
+        const [title = '', ...lines] = block.trim().split('\n');
+        const values = lines
+          .map((line) => line.trim().split(/\s+/))
+          .filter(([, kind]) => kind === 'class' || kind === 'function' || kind === 'const')
+          .map(([name]) => name);
+        return [title.split(' ')[0], values.sort()];
+      }),
+    );
+    const script = `
+      const out = {};
+      for (const entry of ${JSON.stringify(Object.keys(expected))}) out[entry] = Object.keys(await import(entry)).sort();
+      console.log(JSON.stringify(out));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: project,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual(expected);
+  });
+
+  it('CommonJS consumers can require() every entry (Node >= 20.19 loads the ES modules)', () => {
+    const script = `
+      const core = require('user-engine');
+      const store = require('user-engine/store');
+      const pg = require('user-engine/postgres');
+      const testing = require('user-engine/testing');
+      const memory = new core.InMemoryUserEngineStore();
+      memory.migrate().then(async () => {
+        const user = await new core.UserEngine({ store: memory }).registerUser({ actor: 'cjs' }, { email: 'cjs@example.com' });
+        console.log(JSON.stringify({
+          user: user.version,
+          store: typeof store.UnitOfWork,
+          pg: typeof pg.PostgresUserEngineStore,
+          testing: typeof testing.runStoreConformance,
+        }));
+      });
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: project, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ user: 1, store: 'function', pg: 'function', testing: 'function' });
   });
 
   it('runs the bin from the package', () => {

@@ -36,7 +36,5 @@ for (const paths of PATH_PAIRS) {
 const lite = new PGlite();
 afterAll(async () => lite.close());
 for (const paths of PATH_PAIRS) {
-  runRaceScenarios(runner, `pglite ${paths.join(' × ')}`, raceFactory('race_lite', lite, paths), {
-    timeoutMs: 60_000,
-  });
+  runRaceScenarios(runner, `pglite ${paths.join(' × ')}`, raceFactory('race_lite', lite, paths));
 }

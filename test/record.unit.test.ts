@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JsonObject, StoreRecord } from '../src/index.js';
+import { ValidationError } from '../src/index.js';
 import {
   canonicalJson,
   canonicalJsonObject,
@@ -10,8 +11,7 @@ import {
   normalizeTimestamp,
   recordKey,
   serializeRecord,
-  ValidationError,
-} from '../src/index.js';
+} from '../src/store/index.js';
 
 /** JSON text every store can hold exactly: no NUL, no lone surrogates. */
 const storableString = fc.string({ unit: 'grapheme', maxLength: 20 }).filter((s) => !s.includes('\u0000'));

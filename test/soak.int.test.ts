@@ -44,5 +44,5 @@ liveDescribe('soak on the live server, with backends terminated at random', () =
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await Promise.all([pool.end(), admin.end()]);
     }
-  }, 60_000);
+  });
 });

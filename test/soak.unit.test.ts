@@ -45,5 +45,5 @@ describe('soak (short)', () => {
     expect(report.invariants.audit).toBe(report.acknowledged);
     expect(report.commits?.writeBatch).toBeGreaterThan(0);
     expect(report.commits?.applyCommit).toBeGreaterThan(0);
-  }, 60_000);
+  });
 });

@@ -50,6 +50,7 @@ export interface CommandContext {
   expectedVersion?: number;
 }
 
+/** What `registerUser` takes: an email, and optionally a handle, a display name, a locale and attributes. */
 export interface RegisterUserInput {
   email: string;
   handle?: string | null;
@@ -58,6 +59,7 @@ export interface RegisterUserInput {
   attributes?: JsonObject;
 }
 
+/** What `updateProfile` changes; a field given as null is cleared, a field left out is kept. */
 export interface ProfilePatch {
   displayName?: string | null;
   locale?: string | null;
@@ -65,6 +67,7 @@ export interface ProfilePatch {
   attributes?: JsonObject;
 }
 
+/** How often and how patiently a command retries a conflict with a concurrent writer. Default: 10 attempts, 2–100 ms jittered backoff. */
 export interface RetryPolicy {
   /** Total attempts of a command that keeps meeting concurrent writers; at least 5. */
   attempts: number;
@@ -73,6 +76,7 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
+/** What `new UserEngine(options)` takes: the store, and optional clock, id source, retry policy and retry hook. */
 export interface UserEngineOptions {
   store: UserEngineStore;
   /** Source of user timestamps; `() => new Date()` by default. */
@@ -100,6 +104,7 @@ export interface RetryInfo {
   userId: string | null;
 }
 
+/** One page of `listUsers`. */
 export interface UserPage {
   users: User[];
   /** Pass as `after` for the next page; null on the last page. */
@@ -138,6 +143,7 @@ export class UserEngine {
     this.#onRetry = options.onRetry;
   }
 
+  /** The store the engine runs on. */
   get store(): UserEngineStore {
     return this.#store;
   }

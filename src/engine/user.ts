@@ -1,7 +1,9 @@
 import type { JsonObject } from '../store/json.js';
 
+/** Where a user is in its lifecycle. An erased user is a tombstone: it keeps its id and accepts no command. */
 export type UserStatus = 'active' | 'suspended' | 'erased';
 
+/** An external identity (an OAuth/OIDC provider and the subject it knows the user by). */
 export interface LinkedIdentity {
   provider: string;
   subject: string;

@@ -11,6 +11,7 @@ import { assertId, MAX_ID_LENGTH } from '../store/record.js';
 import { caseInsensitiveKey } from '../store/text-key.js';
 import type { LinkedIdentity } from './user.js';
 
+/** The engine's input limits (lengths, counts, sizes), for applications that validate forms before calling it. */
 export const LIMITS = Object.freeze({
   emailLength: 254,
   emailLocalPartLength: 64,

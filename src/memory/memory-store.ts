@@ -1,5 +1,6 @@
 import { conflictOnKey, StoreUnavailableError } from '../store/errors.js';
 import { copyJsonObject } from '../store/json.js';
+import { MemoryTables } from '../store/memory-tables.js';
 import {
   compareCodePoints,
   normalizeAuditQuery,
@@ -8,7 +9,6 @@ import {
   normalizeRecordPage,
 } from '../store/queries.js';
 import { assertId, assertKind, type SerializedRecord, type StoreRecord } from '../store/record.js';
-import { planRekey, type RekeyStep } from '../store/rekey.js';
 import {
   type AppliedSchemaVersion,
   assessReadiness,
@@ -29,60 +29,39 @@ import type {
   StoreTransaction,
   UserEngineStore,
 } from '../store/store.js';
-import { type CommitBatch, hasEffects, UnitOfWork } from '../store/unit-of-work.js';
+import { hasEffects, UnitOfWork } from '../store/unit-of-work.js';
 
-interface StoredAudit {
-  seq: number;
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  recordKey: string | null;
-  detail: string;
-}
-
-interface StoredOutbox {
-  seq: number;
-  id: string;
-  topic: string;
-  key: string;
-  payload: string;
-  createdAt: string;
-}
+/** Reads a database's tables; set by `InMemoryDatabase`'s static block, used only by the store below. */
+let tablesOf: (database: InMemoryDatabase) => MemoryTables;
 
 /**
- * The tables an in-memory store works on. Several stores may share one
- * database, as several processes share one Postgres database (tests use this
- * to stand for a deploy of newer or older code against the same data).
+ * The tables an in-memory store works on, as an opaque handle. Several stores
+ * may share one database, as several processes share one Postgres database
+ * (tests use this to stand for another deploy, or for a peer on the same
+ * data). Nothing outside the store can reach or mutate the rows.
+ *
+ * @example
+ * const database = new InMemoryDatabase();
+ * const a = new InMemoryUserEngineStore({ database });
+ * const b = new InMemoryUserEngineStore({ database }); // sees what a commits
  */
 export class InMemoryDatabase {
-  /** Rows by kind, then id: data kept as canonical JSON text, never as live objects. */
-  readonly records = new Map<string, Map<string, SerializedRecord>>();
-  readonly audit: StoredAudit[] = [];
-  readonly outbox: StoredOutbox[] = [];
-  nextSeq = { audit: 1, outbox: 1 };
-  readonly #schemaVersions: AppliedSchemaVersion[] = [];
-  #schemaRevision = 0;
+  readonly #tables = new MemoryTables();
 
-  /** The applied schema versions, as a store's migrations table would hold them. */
-  get schemaVersions(): readonly AppliedSchemaVersion[] {
-    return this.#schemaVersions;
+  static {
+    tablesOf = (database) => database.#tables;
   }
 
-  /** Bumped on every change to `schemaVersions`, so stores can cache their readiness. */
-  get schemaRevision(): number {
-    return this.#schemaRevision;
-  }
-
-  /** Inserts or replaces a schema version row (migrate uses it; tests use it to stand for another deploy). */
+  /**
+   * Inserts or replaces a schema version row, as a hand edit or another
+   * deploy would: for tests of checksum drift and rolling deploys.
+   */
   writeAppliedSchemaVersion(row: AppliedSchemaVersion): void {
-    const at = this.#schemaVersions.findIndex((v) => v.version === row.version);
-    if (at >= 0) this.#schemaVersions.splice(at, 1, { ...row });
-    else this.#schemaVersions.push({ ...row });
-    this.#schemaRevision += 1;
+    this.#tables.writeAppliedSchemaVersion(row);
   }
 }
 
+/** What `new InMemoryUserEngineStore(options)` takes; everything is optional. */
 export interface InMemoryStoreOptions {
   /** The tables to work on; a new empty database by default. */
   database?: InMemoryDatabase;
@@ -104,14 +83,14 @@ export interface InMemoryStoreOptions {
  */
 export class InMemoryUserEngineStore implements UserEngineStore {
   readonly adapter = 'memory';
-  readonly #db: InMemoryDatabase;
+  readonly #db: MemoryTables;
   readonly #versions: readonly SchemaVersion[];
   readonly #clock: () => Date;
   #closed = false;
   #readyAtRevision = -1;
 
   constructor(options: InMemoryStoreOptions = {}) {
-    this.#db = options.database ?? new InMemoryDatabase();
+    this.#db = tablesOf(options.database ?? new InMemoryDatabase());
     this.#versions = options.schemaVersions ?? SCHEMA_VERSIONS;
     this.#clock = options.clock ?? (() => new Date());
   }
@@ -125,9 +104,8 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     this.#assertOpen();
     const plan = planMigration(this.#db.schemaVersions, this.#versions);
     for (const version of plan) {
-      if (version.rekey !== undefined) rekeyRecords(this.#db, version.version, version.rekey);
-      const { version: number, name, checksum, breaking } = version;
-      this.#db.writeAppliedSchemaVersion({ version: number, name, checksum, breaking });
+      if (version.rekey !== undefined) this.#db.rekey(version.version, version.rekey);
+      this.#db.writeAppliedSchemaVersion(version);
     }
     return {
       applied: plan.map((v) => v.version),
@@ -148,7 +126,7 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     const batch = unit.finish();
     if (!hasEffects(batch)) return result;
     this.#assertReady();
-    const failed = applyCommitBatch(this.#db, batch, this.#clock().toISOString());
+    const failed = this.#db.apply(batch, this.#clock().toISOString());
     if (failed !== null) {
       throw conflictOnKey(failed.key);
     }
@@ -242,95 +220,6 @@ export class InMemoryUserEngineStore implements UserEngineStore {
   }
 }
 
-/** A schema version's data step, in one synchronous step: every move, or (on a collision) none. */
-function rekeyRecords(db: InMemoryDatabase, version: number, step: RekeyStep): void {
-  const rows = db.records.get(step.kind);
-  if (rows === undefined) return;
-  const records = [...rows.values()].map((row) => {
-    const owner = (JSON.parse(row.data) as Record<string, unknown>)[step.ownerField];
-    return { id: row.id, owner: typeof owner === 'string' ? owner : null };
-  });
-  const { moves } = planRekey(step, version, records);
-  for (const [from, to] of moves) {
-    const row = rows.get(from) as SerializedRecord;
-    rows.delete(from);
-    rows.set(to, { ...row, id: to, key: `${step.kind}:${to}` });
-  }
-}
-
 function toRecord(row: SerializedRecord): StoreRecord {
   return { ...row, data: copyJsonObject(row.data) };
-}
-
-/** The first expectation of a batch that did not hold. */
-export interface FailedExpectation {
-  /** 1-based position among the batch's checks, then its writes: the order the Postgres function reports. */
-  position: number;
-  key: string;
-  expected: number;
-  found: number;
-}
-
-/**
- * Applies a commit batch to an in-memory database: checks every expectation,
- * then writes everything, with no await in between, so it is atomic by
- * construction. Returns the first failed expectation (and applies nothing),
- * or null. Shared by the in-memory store and `FakePostgresConnection`.
- */
-export function applyCommitBatch(db: InMemoryDatabase, batch: CommitBatch, at: string): FailedExpectation | null {
-  let position = 0;
-  for (const check of batch.checks) {
-    position += 1;
-    const found = db.records.get(check.kind)?.get(check.id)?.version ?? 0;
-    if (found !== check.version) return { position, key: check.key, expected: check.version, found };
-  }
-  for (const write of batch.writes) {
-    position += 1;
-    const found = db.records.get(write.kind)?.get(write.id)?.version ?? 0;
-    if (found !== write.expectedVersion) return { position, key: write.key, expected: write.expectedVersion, found };
-  }
-  for (const write of batch.writes) {
-    let rows = db.records.get(write.kind);
-    if (write.data === null) {
-      rows?.delete(write.id);
-      if (rows?.size === 0) db.records.delete(write.kind);
-      continue;
-    }
-    if (rows === undefined) {
-      rows = new Map();
-      db.records.set(write.kind, rows);
-    }
-    const previous = rows.get(write.id);
-    rows.set(write.id, {
-      kind: write.kind,
-      id: write.id,
-      key: write.key,
-      version: write.version,
-      data: write.data,
-      createdAt: write.keepCreatedAt && previous !== undefined ? previous.createdAt : at,
-      updatedAt: at,
-    });
-  }
-  for (const e of batch.audit) {
-    db.audit.push({
-      seq: db.nextSeq.audit++,
-      id: e.id,
-      at,
-      actor: e.actor,
-      action: e.action,
-      recordKey: e.recordKey,
-      detail: e.detail,
-    });
-  }
-  for (const m of batch.outbox) {
-    db.outbox.push({
-      seq: db.nextSeq.outbox++,
-      id: m.id,
-      topic: m.topic,
-      key: m.key,
-      payload: m.payload,
-      createdAt: at,
-    });
-  }
-  return null;
 }

@@ -1,4 +1,5 @@
-// The `user-engine/postgres` entry point: the Postgres store and its connection contract. No driver is imported.
+// The `user-engine/postgres` entry point: the Postgres store, the connection
+// contract it runs on and the driver wrappers. No driver is imported.
 export {
   fromNodePostgres,
   fromPostgresJs,
@@ -7,13 +8,4 @@ export {
   type PostgresJsPendingQuery,
   type PostgresJsSql,
 } from './connection.js';
-export { mapPostgresError } from './error-mapper.js';
-export {
-  MIGRATIONS_TABLE,
-  migrationChecksum,
-  migrationScript,
-  POSTGRES_MIGRATIONS,
-  type PostgresMigration,
-} from './migrations/index.js';
 export { type CommitPath, type PostgresStoreOptions, PostgresUserEngineStore } from './postgres-store.js';
-export { type SchemaName, schemaName } from './sql/schema-name.js';

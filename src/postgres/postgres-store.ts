@@ -43,6 +43,7 @@ import type { PostgresConnection } from './connection.js';
 import { CONFLICT_SQLSTATE, conflictPosition, mapPostgresError, sqlStateOf } from './error-mapper.js';
 import { readRekeyRecordsSql } from './migrations/004-email-keys.js';
 import { migrationScript, migrationsFor, type PostgresMigration } from './migrations/index.js';
+import { type SchemaName, schemaName } from './schema-name.js';
 import { countRecordsSql } from './sql/count-records.js';
 import { listRecordsParams, listRecordsSql } from './sql/list-records.js';
 import { readAppliedVersionsSql } from './sql/read-applied-versions.js';
@@ -50,8 +51,8 @@ import { readAuditParams, readAuditSql } from './sql/read-audit.js';
 import { readIndexedRecordParams, readIndexedRecordSql } from './sql/read-indexed-record.js';
 import { readPendingOutboxParams, readPendingOutboxSql } from './sql/read-pending-outbox.js';
 import { readRecordParams, readRecordSql } from './sql/read-record.js';
-import { type SchemaName, schemaName } from './sql/schema-name.js';
 
+/** What `new PostgresUserEngineStore(options)` takes: a connection, and optionally a schema name. */
 export interface PostgresStoreOptions {
   /** A node-postgres Pool or Client, a PGlite instance, `fromPostgresJs(sql)`, or anything of that shape. */
   connection: PostgresConnection;
@@ -110,6 +111,7 @@ interface Statements {
  */
 export class PostgresUserEngineStore implements UserEngineStore {
   readonly adapter = 'postgres';
+  /** The schema holding the store's tables, as validated. */
   readonly schema: string;
   readonly #connection: PostgresConnection;
   readonly #schema: SchemaName;

@@ -1,13 +1,4 @@
-/**
- * Every error the library raises on purpose is a `UserEngineError` with a
- * stable `code`. Callers branch on the code, never on the message or class
- * identity: `UserEngineError.is(err, 'email_taken')` works even when two
- * copies of the library are loaded (a bundler duplicate, a linked package).
- *
- * @example
- * try { await engine.registerUser(ctx, { email }) }
- * catch (err) { if (UserEngineError.is(err, 'email_taken')) return conflict() }
- */
+/** The stable code of every error the library raises on purpose; branch on it, never on messages. */
 export type UserEngineErrorCode =
   | 'invalid_input'
   | 'not_found'
@@ -34,8 +25,22 @@ const ERROR_CODES: ReadonlySet<string> = new Set<UserEngineErrorCode>([
 /** Marks our errors by a registered symbol so the check survives duplicate library copies. */
 const BRAND = Symbol.for('user-engine.error');
 
+/**
+ * Every error the library raises on purpose is a `UserEngineError` with a
+ * stable `code`. Callers branch on the code, never on the message or class
+ * identity: `UserEngineError.is(err, 'email_taken')` works even when two
+ * copies of the library are loaded (a bundler duplicate, a linked package).
+ * No error carries a personal value (an email, a handle, an input) in its
+ * message, fields or cause.
+ *
+ * @example
+ * try { await engine.registerUser(ctx, { email }) }
+ * catch (err) { if (UserEngineError.is(err, 'email_taken')) return conflict() }
+ */
 export class UserEngineError extends Error {
+  /** What went wrong, as a stable code. */
   readonly code: UserEngineErrorCode;
+  /** The brand `UserEngineError.is` recognizes, shared by every copy of the library. */
   readonly [BRAND] = true;
 
   constructor(code: UserEngineErrorCode, message: string, options?: { cause?: unknown }) {
@@ -56,6 +61,7 @@ export class UserEngineError extends Error {
 
 /** Bad input. Raised before any store is touched; `field` names the offending input. */
 export class ValidationError extends UserEngineError {
+  /** The input that failed, as a path: `email`, `attributes.plan`, `context.expectedversion`. */
   readonly field: string;
   constructor(field: string, message: string) {
     super('invalid_input', `${field}: ${message}`);
@@ -63,6 +69,7 @@ export class ValidationError extends UserEngineError {
   }
 }
 
+/** No user with that id, or no such identity on the user (`not_found`). */
 export class NotFoundError extends UserEngineError {
   constructor(message: string) {
     super('not_found', message);
@@ -124,12 +131,14 @@ export function conflictKeyOf(error: unknown): string | null {
   return typeof error === 'object' && error !== null ? (conflictKeys.get(error) ?? null) : null;
 }
 
+/** The command is not allowed in the user's state, or a limit is reached (`invalid_state`). */
 export class InvalidStateError extends UserEngineError {
   constructor(message: string) {
     super('invalid_state', message);
   }
 }
 
+/** The store's schema is not at the version this code needs: run `migrate()` (`schema_not_ready`). */
 export class SchemaNotReadyError extends UserEngineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('schema_not_ready', message, options);

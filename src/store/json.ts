@@ -1,8 +1,11 @@
 import { types } from 'node:util';
 import { ValidationError } from './errors.js';
 
+/** A JSON scalar. */
 export type JsonPrimitive = string | number | boolean | null;
+/** Any JSON value. */
 export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
+/** A JSON object: what records hold as `data`, and what attributes, audit details and payloads are. */
 export interface JsonObject {
   [key: string]: JsonValue;
 }

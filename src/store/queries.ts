@@ -2,7 +2,9 @@ import { ValidationError } from './errors.js';
 import { assertId, assertKind, assertRecordKey } from './record.js';
 import type { AuditQuery, OutboxQuery, RecordPage } from './store.js';
 
+/** The page size of `listRecords`, `readAudit` and `pendingOutbox` when none is given. */
 export const DEFAULT_PAGE_LIMIT = 100;
+/** The largest page size a query accepts. */
 export const MAX_PAGE_LIMIT = 1000;
 
 function pageLimit(limit: unknown): number {
@@ -35,6 +37,7 @@ export interface NormalizedRecordPage {
   limit: number;
 }
 
+/** Validates a `listRecords` kind and page (limits 1..1000, default 100); what every store pages by. */
 export function normalizeRecordPage(kind: unknown, page: RecordPage | undefined): NormalizedRecordPage {
   assertKind(kind);
   const options = optionsObject(page, 'page');
@@ -48,6 +51,7 @@ export interface IndexLookup {
   target: { kind: string; field: string };
 }
 
+/** Validates the arguments of `getIndexedRecord`. */
 export function normalizeIndexLookup(index: unknown, target: unknown): IndexLookup {
   const i = optionsObject(index, 'index');
   const t = optionsObject(target, 'target');
@@ -66,6 +70,7 @@ export interface NormalizedAuditQuery {
   recordKey: string | null;
 }
 
+/** Validates a `readAudit` query and fills in its defaults. */
 export function normalizeAuditQuery(query: AuditQuery | undefined): NormalizedAuditQuery {
   const options = optionsObject(query, 'query');
   const recordKey = options.recordKey;
@@ -78,6 +83,7 @@ export interface NormalizedOutboxQuery {
   limit: number;
 }
 
+/** Validates a `pendingOutbox` query and fills in its defaults. */
 export function normalizeOutboxQuery(query: OutboxQuery | undefined): NormalizedOutboxQuery {
   const options = optionsObject(query, 'query');
   return { afterSeq: afterSeq(options.afterSeq), limit: pageLimit(options.limit) };

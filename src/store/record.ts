@@ -36,6 +36,7 @@ const KIND_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 export const MAX_ID_LENGTH = 256;
 
+/** Throws `ValidationError` unless `kind` matches `/^[a-z][a-z0-9-]{0,62}$/`. */
 export function assertKind(kind: unknown, field = 'kind'): asserts kind is string {
   if (typeof kind !== 'string' || !KIND_PATTERN.test(kind)) {
     throw new ValidationError(field, 'must match /^[a-z][a-z0-9-]{0,62}$/');
@@ -53,6 +54,7 @@ export function isValidId(id: unknown): id is string {
   );
 }
 
+/** Throws `ValidationError` unless `id` is 1..256 characters with no control character, NUL or lone surrogate. */
 export function assertId(id: unknown, field = 'id'): asserts id is string {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
     throw new ValidationError(field, `must be a string of 1 to ${MAX_ID_LENGTH} characters`);
@@ -83,6 +85,7 @@ export function assertRecordKey(key: unknown, field = 'recordKey'): asserts key 
   assertId(key.slice(colon + 1), field);
 }
 
+/** A record as stores keep it: `data` as canonical JSON text. Throws `ValidationError` for anything not plain JSON. */
 export function serializeRecord(record: StoreRecord): SerializedRecord {
   const key = recordKey(record.kind, record.id);
   if (record.key !== key) throw new ValidationError('key', 'must equal recordKey(kind, id)');
@@ -113,6 +116,12 @@ export interface RecordRow {
   updatedAt?: unknown;
 }
 
+/**
+ * A record from a stored row, whatever the driver handed back (timestamps as
+ * `Date` or text, versions as number, string or bigint, data as text or a
+ * parsed object). A row that does not parse is `store_unavailable`, never
+ * the caller's `invalid_input`.
+ */
 export function deserializeRecord(row: RecordRow | SerializedRecord): StoreRecord {
   try {
     const kind = row.kind;
@@ -158,6 +167,7 @@ export function normalizeInteger(value: unknown, field: string): number {
 /** Timestamps: from `Date` or any string `Date` parses, to ISO-8601 UTC with milliseconds. */
 const ISO_MILLISECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
+/** An ISO-8601 UTC timestamp with milliseconds from a `Date` or text, as every driver may return it. */
 export function normalizeTimestamp(value: unknown, field: string): string {
   // Already in the one form we return (stores select it that way): only check it is a real instant.
   if (typeof value === 'string' && ISO_MILLISECONDS.test(value)) {

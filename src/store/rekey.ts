@@ -21,6 +21,7 @@ export interface RekeyRecord {
   owner: string | null;
 }
 
+/** What a re-keying step will do: every record whose id changes. */
 export interface RekeyPlan {
   /** Records whose id changes: [current id, new id]. */
   moves: [string, string][];

@@ -30,6 +30,7 @@ export interface AppliedSchemaVersion {
   breaking: boolean;
 }
 
+/** Every schema version this code knows, in order: shared by every store, so readiness reads alike on all of them. */
 export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
   Object.freeze({
     version: 1,
@@ -60,8 +61,10 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
   }),
 ]);
 
+/** The schema version this code needs: a store is ready when it has applied it (and nothing breaking after it). */
 export const LATEST_SCHEMA_VERSION: number = SCHEMA_VERSIONS[SCHEMA_VERSIONS.length - 1]?.version ?? 0;
 
+/** Where a store's schema stands against the running code (`readiness()`). */
 export interface SchemaReadiness {
   ready: boolean;
   /** Highest version the store has applied; 0 for a new store. */
@@ -74,6 +77,7 @@ export interface SchemaReadiness {
   problems: string[];
 }
 
+/** What `migrate()` did. */
 export interface MigrationReport {
   /** Versions this call applied, ascending; empty when there was nothing to do. */
   applied: number[];

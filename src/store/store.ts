@@ -30,6 +30,7 @@ export interface UserEngineStore {
    * applied and the error comes out unchanged.
    */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** One record by kind and id, or null. */
   getRecord(kind: string, id: string): Promise<StoreRecord | null>;
   /**
    * Optional: reads the record that an index record points at — the index
@@ -46,7 +47,9 @@ export interface UserEngineStore {
   ): Promise<StoreRecord | null>;
   /** Records of one kind by `id` ascending (code point order), keyset-paged after `after`. */
   listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]>;
+  /** Audit entries in commit order (`seq` ascending), after `afterSeq`, at most `limit` (default 100, at most 1000). */
   readAudit(query?: AuditQuery): Promise<AuditEntry[]>;
+  /** Outbox messages in commit order (`seq` ascending), after `afterSeq`, at most `limit` (default 100, at most 1000). */
   pendingOutbox(query?: OutboxQuery): Promise<OutboxMessage[]>;
   /** Numbers only: no keys, ids or data. */
   recordCounts(): Promise<RecordCounts>;
@@ -54,6 +57,11 @@ export interface UserEngineStore {
   close(): Promise<void>;
 }
 
+/**
+ * What a store hands a `transaction` work function: reads that see the
+ * transaction's own writes, and buffered writes, audit entries and outbox
+ * messages that apply together when the work resolves — or not at all.
+ */
 export interface StoreTransaction {
   /** Reads a record, seeing this transaction's own buffered writes. */
   get(kind: string, id: string): Promise<StoreRecord | null>;
@@ -61,10 +69,13 @@ export interface StoreTransaction {
   put(write: RecordWrite): void;
   /** Buffers a delete of the record at `expectedVersion`. */
   delete(kind: string, id: string, expectedVersion: number): void;
+  /** Buffers an audit entry, appended at commit. */
   appendAudit(entry: AuditAppend): void;
+  /** Buffers an outbox message, enqueued at commit. */
   enqueueOutbox(message: OutboxEnqueue): void;
 }
 
+/** A buffered create or update of one record (`StoreTransaction.put`). */
 export interface RecordWrite {
   kind: string;
   id: string;
@@ -73,6 +84,7 @@ export interface RecordWrite {
   expectedVersion: number;
 }
 
+/** A buffered audit entry (`StoreTransaction.appendAudit`): ids, versions and field names — never personal values. */
 export interface AuditAppend {
   actor: string;
   /** `/^[a-z][a-z0-9_.-]{0,63}$/`, e.g. `user.registered`. */
@@ -81,6 +93,7 @@ export interface AuditAppend {
   detail: JsonObject;
 }
 
+/** A buffered outbox message (`StoreTransaction.enqueueOutbox`), delivered by a relay after commit. */
 export interface OutboxEnqueue {
   /** `/^[a-z][a-z0-9_.-]{0,63}$/`, e.g. `user.registered`. */
   topic: string;
@@ -89,12 +102,14 @@ export interface OutboxEnqueue {
   payload: JsonObject;
 }
 
+/** A keyset page of `listRecords`: records with an id after `after`, ascending. */
 export interface RecordPage {
   after?: string;
   /** 1..1000, default 100. */
   limit?: number;
 }
 
+/** Which audit entries `readAudit` returns: after a sequence number, optionally of one record. */
 export interface AuditQuery {
   afterSeq?: number;
   /** 1..1000, default 100. */
@@ -102,12 +117,14 @@ export interface AuditQuery {
   recordKey?: string;
 }
 
+/** Which outbox messages `pendingOutbox` returns: after a sequence number. */
 export interface OutboxQuery {
   afterSeq?: number;
   /** 1..1000, default 100. */
   limit?: number;
 }
 
+/** One committed audit entry; `seq` increases in commit order. */
 export interface AuditEntry {
   seq: number;
   id: string;
@@ -118,6 +135,7 @@ export interface AuditEntry {
   detail: JsonObject;
 }
 
+/** One committed outbox message; `seq` increases in commit order. `key` is the partition key (the user id). */
 export interface OutboxMessage {
   seq: number;
   id: string;
@@ -127,6 +145,7 @@ export interface OutboxMessage {
   createdAt: string;
 }
 
+/** Redacted counts (`recordCounts`): numbers only, the same for the same history on every store. */
 export interface RecordCounts {
   /** Records per kind, keys sorted, kinds with no records omitted. */
   records: Record<string, number>;

@@ -22,6 +22,7 @@ export function hasEffects(batch: CommitBatch): boolean {
   return batch.writes.length > 0 || batch.audit.length > 0 || batch.outbox.length > 0;
 }
 
+/** A record a transaction read but did not write: it must still be at `version` (0 = still absent) at commit. */
 export interface RecordCheck {
   kind: string;
   id: string;
@@ -29,6 +30,7 @@ export interface RecordCheck {
   version: number;
 }
 
+/** A validated, serialized write of a commit batch. */
 export interface PendingWrite {
   kind: string;
   id: string;
@@ -43,6 +45,7 @@ export interface PendingWrite {
   keepCreatedAt: boolean;
 }
 
+/** A validated audit entry of a commit batch, detail as canonical JSON text. */
 export interface PendingAudit {
   id: string;
   actor: string;
@@ -51,6 +54,7 @@ export interface PendingAudit {
   detail: string;
 }
 
+/** A validated outbox message of a commit batch, payload as canonical JSON text. */
 export interface PendingOutbox {
   id: string;
   topic: string;
@@ -59,21 +63,11 @@ export interface PendingOutbox {
 }
 
 const NAME_PATTERN = /^[a-z][a-z0-9_.-]{0,63}$/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 function assertName(value: unknown, field: string): asserts value is string {
   if (typeof value !== 'string' || !NAME_PATTERN.test(value)) {
     throw new ValidationError(field, 'must match /^[a-z][a-z0-9_.-]{0,63}$/');
   }
-}
-
-function assertLabel(value: unknown, field: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
-    throw new ValidationError(field, 'must be a string of 1 to 256 characters');
-  }
-  if (CONTROL_CHARACTERS.test(value)) throw new ValidationError(field, 'must not contain control characters');
-  assertId(value, field);
 }
 
 function assertExpectedVersion(value: unknown): asserts value is number {
@@ -152,7 +146,7 @@ export class UnitOfWork implements StoreTransaction {
   appendAudit(entry: AuditAppend): void {
     this.#assertOpen();
     const e = objectArgument(entry, 'entry');
-    assertLabel(e.actor, 'actor');
+    assertId(e.actor, 'actor');
     assertName(e.action, 'action');
     if (e.recordKey !== null) assertRecordKey(e.recordKey);
     const detail = canonicalJsonObject(e.detail, 'detail');
@@ -163,7 +157,7 @@ export class UnitOfWork implements StoreTransaction {
     this.#assertOpen();
     const m = objectArgument(message, 'message');
     assertName(m.topic, 'topic');
-    assertLabel(m.key, 'key');
+    assertId(m.key, 'key');
     const payload = canonicalJsonObject(m.payload, 'payload');
     this.#outbox.push({ id: randomUUID(), topic: m.topic, key: m.key, payload });
   }

@@ -16,6 +16,7 @@ export type StatementKind = 'write-batch' | 'apply-commit' | 'read' | 'script';
  * console.log(counting.total, counting.byKind['write-batch']);
  */
 export class CountingConnection implements PostgresConnection {
+  /** Statements sent so far, by what they are for. */
   readonly byKind: Record<StatementKind, number> = { 'write-batch': 0, 'apply-commit': 0, read: 0, script: 0 };
   readonly #inner: PostgresConnection;
   readonly exec?: (script: string) => Promise<unknown>;

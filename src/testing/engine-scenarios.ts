@@ -5,9 +5,11 @@ import type { User } from '../engine/user.js';
 import { UserEngineError } from '../store/errors.js';
 import type { JsonObject } from '../store/json.js';
 import type { UserEngineStore } from '../store/store.js';
+import { rejectsWith } from './assertions.js';
 import { registerSuite, type StoreFactory, type SuiteCase, type SuiteOptions, type TestRunner } from './harness.js';
-import { readAllAudit, readAllOutbox, readAllRecords } from './read-all.js';
+import { dumpStore } from './read-all.js';
 
+/** What an engine scenario gets: a migrated store and an engine on it. */
 export interface EngineScenarioContext {
   engine: UserEngine;
   store: UserEngineStore;
@@ -16,25 +18,6 @@ export interface EngineScenarioContext {
 type Scenario = SuiteCase<EngineScenarioContext>;
 
 const admin = { actor: 'admin:1' };
-
-async function rejectsWith(promise: Promise<unknown>, code: string, label = ''): Promise<UserEngineError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(UserEngineError.is(error), `${label} expected ${code}, got ${String(error)}`);
-    assert.equal(error.code, code, `${label} expected ${code}, got ${error.code}: ${error.message}`);
-    return error;
-  }
-  assert.fail(`${label} expected rejection with ${code}`);
-}
-
-/** Everything the store holds, as one JSON text: for "nothing changed" and "no personal data left" checks. */
-export async function dumpStore(store: UserEngineStore): Promise<string> {
-  const counts = await store.recordCounts();
-  const records: unknown[] = [];
-  for (const kind of Object.keys(counts.records)) records.push(...(await readAllRecords(store, kind)));
-  return JSON.stringify({ counts, records, audit: await readAllAudit(store), outbox: await readAllOutbox(store) });
-}
 
 async function register(
   engine: UserEngine,
@@ -64,6 +47,7 @@ const PERSONAL_VALUES = [
   'USS Hopper',
 ];
 
+/** The engine scenarios, for runners other than `runEngineScenarios`. */
 export const engineScenarios: readonly Scenario[] = [
   {
     name: 'the full lifecycle: register, update, change email and handle, link, grant, suspend, reactivate, unlink, revoke, erase',

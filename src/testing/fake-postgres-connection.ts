@@ -1,4 +1,3 @@
-import { applyCommitBatch, InMemoryDatabase } from '../memory/memory-store.js';
 import { applyCommitSql, decodeApplyCommit } from '../postgres/commit/apply-commit.js';
 import {
   decodeWriteBatch,
@@ -9,6 +8,7 @@ import {
 import type { PostgresConnection } from '../postgres/connection.js';
 import { readRekeyRecordsSql } from '../postgres/migrations/004-email-keys.js';
 import { migrationScript, POSTGRES_MIGRATIONS } from '../postgres/migrations/index.js';
+import { type SchemaName, schemaName } from '../postgres/schema-name.js';
 import { countRecordsSql } from '../postgres/sql/count-records.js';
 import { listRecordsSql } from '../postgres/sql/list-records.js';
 import { readAppliedVersionsSql } from '../postgres/sql/read-applied-versions.js';
@@ -16,7 +16,7 @@ import { readAuditSql } from '../postgres/sql/read-audit.js';
 import { readIndexedRecordSql } from '../postgres/sql/read-indexed-record.js';
 import { readPendingOutboxSql } from '../postgres/sql/read-pending-outbox.js';
 import { readRecordSql } from '../postgres/sql/read-record.js';
-import { type SchemaName, schemaName } from '../postgres/sql/schema-name.js';
+import { MemoryTables } from '../store/memory-tables.js';
 import { compareCodePoints } from '../store/queries.js';
 import { type AppliedSchemaVersion, SCHEMA_VERSIONS } from '../store/schema.js';
 import type { CommitBatch } from '../store/unit-of-work.js';
@@ -31,6 +31,7 @@ export interface RecordedStatement {
 
 /** An error shaped like node-postgres': a SQLSTATE `code` and a message. */
 export class FakePostgresError extends Error {
+  /** The SQLSTATE, as node-postgres reports it. */
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
@@ -59,8 +60,9 @@ type Handler = (params: unknown[]) => Rows;
  * connection.failStatement(1); // the next statement fails as a lost connection
  */
 export class FakePostgresConnection implements PostgresConnection {
+  /** Every statement and script received since the last `clearStatements()`, in order. */
   readonly statements: RecordedStatement[] = [];
-  readonly database = new InMemoryDatabase();
+  readonly #tables = new MemoryTables();
   readonly #schema: SchemaName;
   readonly #handlers = new Map<string, Handler>();
   readonly #scripts = new Map<string, AppliedSchemaVersion>();
@@ -107,7 +109,7 @@ export class FakePostgresConnection implements PostgresConnection {
     );
   }
 
-  /** The statements sent since the last `clearStatements()`. */
+  /** Forgets the statements recorded so far, so a test can count from here. */
   clearStatements(): void {
     this.statements.length = 0;
   }
@@ -136,13 +138,14 @@ export class FakePostgresConnection implements PostgresConnection {
     this.#dropped = true;
   }
 
+  /** Ends `dropConnection()`: statements are answered again. */
   reconnect(): void {
     this.#dropped = false;
   }
 
   /** Writes a schema_migrations row directly, as another deploy or a hand edit would. */
   writeAppliedSchemaVersion(row: AppliedSchemaVersion): void {
-    this.database.writeAppliedSchemaVersion(row);
+    this.#tables.writeAppliedSchemaVersion(row);
   }
 
   async query(text: string, params: unknown[] = []): Promise<{ rows: Rows }> {
@@ -190,16 +193,16 @@ export class FakePostgresConnection implements PostgresConnection {
   /** A migration script: version row first (a duplicate fails as 23505, like the primary key), then its objects. */
   #runScript(script: string): void {
     const version = this.#scripts.get(script) as AppliedSchemaVersion;
-    if (this.database.schemaVersions.some((v) => v.version === version.version)) {
+    if (this.#tables.schemaVersions.some((v) => v.version === version.version)) {
       throw new FakePostgresError('23505', 'duplicate key value violates unique constraint "schema_migrations_pkey"');
     }
     this.#schemaCreated = true;
-    this.database.writeAppliedSchemaVersion(version);
+    this.#tables.writeAppliedSchemaVersion(version);
   }
 
   #requireTables(needsVersion: number): void {
     if (!this.#schemaCreated) throw new FakePostgresError('3F000', `schema ${this.#schema.quoted} does not exist`);
-    if (!this.database.schemaVersions.some((v) => v.version === needsVersion)) {
+    if (!this.#tables.schemaVersions.some((v) => v.version === needsVersion)) {
       const code = needsVersion === 2 ? '42883' : '42P01';
       throw new FakePostgresError(code, `object of schema version ${needsVersion} does not exist`);
     }
@@ -207,13 +210,13 @@ export class FakePostgresConnection implements PostgresConnection {
 
   #readAppliedVersions(): Rows {
     if (!this.#schemaCreated) throw new FakePostgresError('42P01', 'relation "schema_migrations" does not exist');
-    return [...this.database.schemaVersions]
+    return [...this.#tables.schemaVersions]
       .sort((a, b) => a.version - b.version)
       .map((v) => ({ version: v.version, name: v.name, checksum: v.checksum, breaking: v.breaking }));
   }
 
   #recordRow(kind: string, id: string): Rows[number] | undefined {
-    const row = this.database.records.get(kind)?.get(id);
+    const row = this.#tables.records.get(kind)?.get(id);
     if (row === undefined) return undefined;
     return {
       kind: row.kind,
@@ -233,7 +236,7 @@ export class FakePostgresConnection implements PostgresConnection {
 
   #readIndexedRecord(kind: string, id: string, targetKind: string, field: string): Rows {
     this.#requireTables(1);
-    const index = this.database.records.get(kind)?.get(id);
+    const index = this.#tables.records.get(kind)?.get(id);
     if (index === undefined) return [];
     const pointer = (JSON.parse(index.data) as Record<string, unknown>)[field];
     if (typeof pointer !== 'string') return [];
@@ -243,14 +246,14 @@ export class FakePostgresConnection implements PostgresConnection {
 
   #listRecords(kind: string, after: string, limit: number): Rows {
     this.#requireTables(1);
-    const ids = [...(this.database.records.get(kind)?.keys() ?? [])].filter((id) => compareCodePoints(id, after) > 0);
+    const ids = [...(this.#tables.records.get(kind)?.keys() ?? [])].filter((id) => compareCodePoints(id, after) > 0);
     ids.sort(compareCodePoints);
     return ids.slice(0, limit).map((id) => this.#recordRow(kind, id) as Rows[number]);
   }
 
   #readAudit(afterSeq: number, recordKey: string | null, limit: number): Rows {
     this.#requireTables(1);
-    return this.database.audit
+    return this.#tables.audit
       .filter((e) => e.seq > afterSeq && (recordKey === null || e.recordKey === recordKey))
       .slice(0, limit)
       .map((e) => ({
@@ -266,7 +269,7 @@ export class FakePostgresConnection implements PostgresConnection {
 
   #readPendingOutbox(afterSeq: number, limit: number): Rows {
     this.#requireTables(1);
-    return this.database.outbox
+    return this.#tables.outbox
       .filter((m) => m.seq > afterSeq)
       .slice(0, limit)
       .map((m) => ({
@@ -281,9 +284,9 @@ export class FakePostgresConnection implements PostgresConnection {
 
   #countRecords(): Rows {
     this.#requireTables(1);
-    const rows: Rows = [...this.database.records].map(([kind, rows]) => ({ name: kind, n: String(rows.size) }));
-    rows.push({ name: '#audit', n: String(this.database.audit.length) });
-    rows.push({ name: '#outbox', n: String(this.database.outbox.length) });
+    const rows: Rows = [...this.#tables.records].map(([kind, rows]) => ({ name: kind, n: String(rows.size) }));
+    rows.push({ name: '#audit', n: String(this.#tables.audit.length) });
+    rows.push({ name: '#outbox', n: String(this.#tables.outbox.length) });
     return rows;
   }
 
@@ -300,20 +303,17 @@ export class FakePostgresConnection implements PostgresConnection {
 
   #readRekeyRecords(kind: string, field: string): Rows {
     this.#requireTables(1);
-    return [...(this.database.records.get(kind)?.values() ?? [])].map((row) => {
-      const owner = (JSON.parse(row.data) as Record<string, unknown>)[field];
-      return { id: row.id, owner: typeof owner === 'string' ? owner : null };
-    });
+    return this.#tables.rekeyRecords({ kind, ownerField: field });
   }
 
   /** The re-keying statement: version row (23505 if present), then every move, or UE409 and nothing. */
   #rekey(params: unknown[]): Rows {
     this.#requireTables(1);
     const [, version, name, checksum, breaking, kind, from, to, total] = params;
-    if (this.database.schemaVersions.some((v) => v.version === Number(version))) {
+    if (this.#tables.schemaVersions.some((v) => v.version === Number(version))) {
       throw new FakePostgresError('23505', 'duplicate key value violates unique constraint "schema_migrations_pkey"');
     }
-    const rows = this.database.records.get(String(kind)) ?? new Map();
+    const rows = this.#tables.records.get(String(kind)) ?? new Map();
     const sources = (from as string[]).map((id) => rows.get(id));
     const targets = to as string[];
     if (
@@ -328,7 +328,7 @@ export class FakePostgresConnection implements PostgresConnection {
       const id = targets[i] as string;
       rows.set(id, { ...row, id, key: `${String(kind)}:${id}` });
     });
-    this.database.writeAppliedSchemaVersion({
+    this.#tables.writeAppliedSchemaVersion({
       version: Number(version),
       name: String(name),
       checksum: String(checksum),
@@ -345,7 +345,7 @@ export class FakePostgresConnection implements PostgresConnection {
    * `failStatement`.)
    */
   #apply(batch: CommitBatch): Rows {
-    const failed = applyCommitBatch(this.database, batch, new Date().toISOString());
+    const failed = this.#tables.apply(batch, new Date().toISOString());
     return [{ failed: failed === null ? 0 : failed.position }];
   }
 }

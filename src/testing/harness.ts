@@ -44,6 +44,7 @@ export interface CallerTransaction {
   rollback(): Promise<void>;
 }
 
+/** Makes a fresh, unmigrated store for one case of a shared suite. */
 export type StoreFactory<S extends UserEngineStore = UserEngineStore> = () => Promise<StoreHandle<S>>;
 
 /** An ability a case needs beyond the store contract; cases needing one the factory lacks are skipped. */
@@ -67,6 +68,7 @@ export interface TestRunner {
   skip?(name: string, body: () => Promise<void>): void;
 }
 
+/** How a shared suite runs: a per-case time limit and the abilities the factory offers. */
 export interface SuiteOptions {
   timeoutMs?: number;
   /** Abilities the factory's handles offer. */

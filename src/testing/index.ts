@@ -1,11 +1,22 @@
-// The `user-engine/testing` entry point: the shared suites every store runs.
+// The `user-engine/testing` entry point, for anyone proving a store or a
+// database: the shared suites (conformance, engine scenarios, races), the
+// invariant checker, the fake Postgres connection, a statement counter and
+// scratch schema names.
 
-export { conformanceCases, HOSTILE_TEXTS, runStoreConformance } from './conformance.js';
-export { CountingConnection, type StatementKind, statementKind } from './counting-connection.js';
-export { dumpStore, type EngineScenarioContext, engineScenarios, runEngineScenarios } from './engine-scenarios.js';
+export { conformanceCases, runStoreConformance } from './conformance/index.js';
+export { CountingConnection, type StatementKind } from './counting-connection.js';
+export { type EngineScenarioContext, engineScenarios, runEngineScenarios } from './engine-scenarios.js';
 export { FakePostgresConnection, FakePostgresError, type RecordedStatement } from './fake-postgres-connection.js';
-export * from './harness.js';
+export type {
+  CallerTransaction,
+  StoreFactory,
+  StoreHandle,
+  SuiteCapability,
+  SuiteCase,
+  SuiteOptions,
+  TestRunner,
+} from './harness.js';
 export { checkUserInvariants, type InvariantExpectations, type InvariantReport } from './invariants.js';
 export { type RaceScenarioContext, raceScenarios, runRaceScenarios } from './race-scenarios.js';
-export { readAllAudit, readAllOutbox, readAllRecords } from './read-all.js';
+export { dumpStore } from './read-all.js';
 export { assertSchemaAbsent, scratchSchemaName } from './scratch-schema.js';

@@ -89,6 +89,7 @@ async function userWithIdentities(engine: UserEngine, tag: string, identities: n
   return user.id;
 }
 
+/** The race scenarios, for runners other than `runRaceScenarios`. */
 export const raceScenarios: readonly RaceCase[] = [
   {
     name: 'large commits racing small commits on the same records lose no update',

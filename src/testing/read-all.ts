@@ -33,3 +33,11 @@ export function readAllAudit(store: UserEngineStore): Promise<AuditEntry[]> {
 export function readAllOutbox(store: UserEngineStore): Promise<OutboxMessage[]> {
   return readAllBySeq((afterSeq) => store.pendingOutbox({ afterSeq, limit: PAGE }));
 }
+
+/** Everything the store holds, as one JSON text: for "nothing changed" and "no personal data left" checks. */
+export async function dumpStore(store: UserEngineStore): Promise<string> {
+  const counts = await store.recordCounts();
+  const records: unknown[] = [];
+  for (const kind of Object.keys(counts.records)) records.push(...(await readAllRecords(store, kind)));
+  return JSON.stringify({ counts, records, audit: await readAllAudit(store), outbox: await readAllOutbox(store) });
+}

@@ -27,6 +27,14 @@ async function fingerprint(client: pg.Client, schema: string): Promise<string> {
   return parts.join('|');
 }
 
+async function onlyCanary(client: pg.Client, schema: string): Promise<boolean> {
+  const { rows } = await client.query(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1`,
+    [schema],
+  );
+  return rows.length === 1 && rows[0]?.relname === 'user_engine_test_canary';
+}
+
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   if (url === undefined || url === '') return undefined;
   const client = new pg.Client({ connectionString: url });
@@ -41,6 +49,9 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
         await client.query(`CREATE TABLE "${schema}".user_engine_test_canary (note text)`);
         await client.query(`INSERT INTO "${schema}".user_engine_test_canary VALUES ('the tests must not touch this')`);
         created.push(schema);
+      } else if (await onlyCanary(client, schema)) {
+        // Another test run on this database (running now) made it, and will drop it: not ours to guard.
+        continue;
       }
       before.set(schema, await fingerprint(client, schema));
     }

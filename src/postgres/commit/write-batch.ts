@@ -1,6 +1,6 @@
 import { canonicalJson } from '../../store/json.js';
 import type { CommitBatch, PendingWrite } from '../../store/unit-of-work.js';
-import type { SchemaName } from '../sql/schema-name.js';
+import type { SchemaName } from '../schema-name.js';
 import {
   CommitDecodeError,
   type CommitStatement,

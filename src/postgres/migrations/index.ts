@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SCHEMA_VERSIONS, type SchemaVersion } from '../../store/schema.js';
-import type { SchemaName } from '../sql/schema-name.js';
+import { MIGRATIONS_TABLE, type SchemaName } from '../schema-name.js';
 import { initialTables } from './001-initial-tables.js';
 import { commitFunction } from './002-commit-function.js';
 import { exactCommit } from './003-exact-commit.js';
@@ -30,8 +30,6 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = Object.freeze([
 export function migrationChecksum(migration: Pick<PostgresMigration, 'sql'>): string {
   return `sha256:${createHash('sha256').update(migration.sql).digest('hex')}`;
 }
-
-export const MIGRATIONS_TABLE = 'schema_migrations';
 
 /**
  * The whole of one version's application, as one script sent on the simple

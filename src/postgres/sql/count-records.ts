@@ -1,4 +1,4 @@
-import type { SchemaName } from './schema-name.js';
+import type { SchemaName } from '../schema-name.js';
 
 /**
  * Counts only: records per kind, audit entries, outbox messages, in one

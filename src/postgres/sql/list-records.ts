@@ -1,5 +1,5 @@
+import type { SchemaName } from '../schema-name.js';
 import { recordColumns } from './record-columns.js';
-import type { SchemaName } from './schema-name.js';
 
 /**
  * A keyset page of one kind, by id in code point order (the column is

@@ -1,5 +1,4 @@
-import { MIGRATIONS_TABLE } from '../migrations/index.js';
-import type { SchemaName } from './schema-name.js';
+import { MIGRATIONS_TABLE, type SchemaName } from '../schema-name.js';
 
 /** The applied schema versions. Fails with 42P01/3F000 on a database never migrated. */
 export const readAppliedVersionsSql = (s: SchemaName) =>

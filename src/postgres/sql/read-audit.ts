@@ -1,5 +1,5 @@
+import type { SchemaName } from '../schema-name.js';
 import { isoTimestamp } from './record-columns.js';
-import type { SchemaName } from './schema-name.js';
 
 /** Audit entries after a seq, ascending, optionally for one record key (served by audit_by_record_key). */
 export const readAuditSql = (s: SchemaName) =>

@@ -1,5 +1,5 @@
+import type { SchemaName } from '../schema-name.js';
 import { recordColumns } from './record-columns.js';
-import type { SchemaName } from './schema-name.js';
 
 /**
  * The record an index record points at, in one statement: two primary-key

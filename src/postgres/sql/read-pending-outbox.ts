@@ -1,5 +1,5 @@
+import type { SchemaName } from '../schema-name.js';
 import { isoTimestamp } from './record-columns.js';
-import type { SchemaName } from './schema-name.js';
 
 /** Outbox messages after a seq, ascending. Until delivery is built, every message is pending. */
 export const readPendingOutboxSql = (s: SchemaName) =>

@@ -1,5 +1,5 @@
+import type { SchemaName } from '../schema-name.js';
 import { recordColumns } from './record-columns.js';
-import type { SchemaName } from './schema-name.js';
 
 /** One record by kind and id (a primary-key probe). */
 export const readRecordSql = (s: SchemaName) =>

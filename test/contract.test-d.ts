@@ -1,5 +1,6 @@
-// Compile-only proofs: if a store stops fitting the contract, or a driver
-// stops fitting the connection shape, `npm run typecheck` fails here.
+// Type-level proofs, run by `vitest --typecheck` (and `npm run typecheck`): if a
+// store stops fitting the contract, or a driver stops fitting the connection
+// shape, the test run fails here.
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import type { Sql } from 'postgres';

@@ -1,4 +1,4 @@
-import { ValidationError } from '../../store/errors.js';
+import { ValidationError } from '../store/errors.js';
 
 /** A schema name that has been validated; the only identifier the store ever puts into SQL text. */
 export interface SchemaName {
@@ -21,3 +21,6 @@ export function schemaName(name: unknown): SchemaName {
   }
   return { name, quoted: `"${name}"` };
 }
+
+/** The table, in the store's schema, that records the applied schema versions. */
+export const MIGRATIONS_TABLE = 'schema_migrations';

@@ -1,7 +1,0 @@
-export {
-  applyCommitBatch,
-  type FailedExpectation,
-  InMemoryDatabase,
-  type InMemoryStoreOptions,
-  InMemoryUserEngineStore,
-} from './memory-store.js';
