@@ -5,7 +5,12 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, UserEngine, UserEngineError } from '../src/index.js';
-import { fromPostgresJs, type PostgresConnection, PostgresUserEngineStore } from '../src/postgres/index.js';
+import {
+  fromNodePostgres,
+  fromPostgresJs,
+  type PostgresConnection,
+  PostgresUserEngineStore,
+} from '../src/postgres/index.js';
 import { SCHEMA_VERSIONS } from '../src/store/index.js';
 import { runEngineScenarios, runStoreConformance } from '../src/testing/index.js';
 import { freshSchemaName, postgresFactory } from './support/postgres-factory.js';
@@ -22,6 +27,13 @@ const runner = { describe: liveDescribe, it, skip: it.skip };
 const pool = live ? new pg.Pool({ connectionString: url, max: 10 }) : undefined;
 const client = live ? new pg.Client({ connectionString: url }) : undefined;
 const sql = live ? postgres(url, { max: 10, onnotice: () => {} }) : undefined;
+const bouncerUrl = process.env.USER_ENGINE_TEST_PGBOUNCER_URL;
+const bouncerPool = live && bouncerUrl ? new pg.Pool({ connectionString: bouncerUrl, max: 10 }) : undefined;
+// max_pipeline is a postgres.js option its type declarations leave out; 0 keeps it from wedging PgBouncer.
+const bouncerSql =
+  live && bouncerUrl
+    ? postgres(bouncerUrl, { max: 10, max_pipeline: 0, onnotice: () => {} } as postgres.Options<Record<string, never>>)
+    : undefined;
 const makeStore = (connection: PostgresConnection, schema: string) =>
   new PostgresUserEngineStore({ connection, schema });
 
@@ -30,7 +42,7 @@ if (live && pool && client && sql) {
     await client.connect();
   });
   afterAll(async () => {
-    await Promise.all([pool.end(), client.end(), sql.end()]);
+    await Promise.all([pool.end(), client.end(), sql.end(), bouncerPool?.end(), bouncerSql?.end()]);
   });
 
   const variants: [string, PostgresConnection][] = [
@@ -38,6 +50,13 @@ if (live && pool && client && sql) {
     ['pg-client (one shared connection)', client],
     ['postgres-js', fromPostgresJs(sql)],
   ];
+  // Through a transaction-mode PgBouncer, with named prepared statements (and postgres.js pipelining) off.
+  if (bouncerPool !== undefined && bouncerSql !== undefined) {
+    variants.push(
+      ['pgbouncer pg-pool', fromNodePostgres(bouncerPool, { prepare: false })],
+      ['pgbouncer postgres-js', fromPostgresJs(bouncerSql, { prepare: false })],
+    );
+  }
   for (const [name, connection] of variants) {
     const factory = postgresFactory(name.split(' ')[0]?.replace('-', '') ?? 'live', connection, makeStore);
     runStoreConformance(runner, `live ${name}`, factory, {

@@ -4,7 +4,7 @@
 import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type CommitPath, fromPostgresJs, type PostgresConnection } from '../src/postgres/index.js';
+import { type CommitPath, fromNodePostgres, fromPostgresJs, type PostgresConnection } from '../src/postgres/index.js';
 import { runRaceScenarios } from '../src/testing/index.js';
 import { type OpenCallerConnection, raceFactory } from './support/postgres-factory.js';
 
@@ -15,17 +15,13 @@ const runner = { describe: live ? describe : describe.skip, it, skip: it.skip };
 const pool = live ? new pg.Pool({ connectionString: url, max: 12 }) : undefined;
 const client = live ? new pg.Client({ connectionString: url }) : undefined;
 const sql = live ? postgres(url, { max: 12, onnotice: () => {} }) : undefined;
+const bouncerUrl = process.env.USER_ENGINE_TEST_PGBOUNCER_URL;
+const bouncerPool = live && bouncerUrl ? new pg.Pool({ connectionString: bouncerUrl, max: 12 }) : undefined;
 
-if (live && pool && client && sql) {
-  beforeAll(async () => {
-    await client.connect();
-  });
-  afterAll(async () => {
-    await Promise.all([pool.end(), client.end(), sql.end()]);
-  });
-
-  const fromPool: OpenCallerConnection = async () => {
-    const own = await pool.connect();
+/** The application's own transaction on a connection taken from `from`. */
+function callerFrom(from: pg.Pool): OpenCallerConnection {
+  return async () => {
+    const own = await from.connect();
     await own.query('BEGIN');
     return {
       connection: own,
@@ -38,6 +34,17 @@ if (live && pool && client && sql) {
       },
     };
   };
+}
+
+if (live && pool && client && sql) {
+  beforeAll(async () => {
+    await client.connect();
+  });
+  afterAll(async () => {
+    await Promise.all([pool.end(), client.end(), sql.end(), bouncerPool?.end()]);
+  });
+
+  const fromPool: OpenCallerConnection = callerFrom(pool);
   const fromNewClient: OpenCallerConnection = async () => {
     const own = new pg.Client({ connectionString: url });
     await own.connect();
@@ -72,6 +79,10 @@ if (live && pool && client && sql) {
     ['pg-client', client, fromNewClient],
     ['postgres-js', fromPostgresJs(sql), fromReserved],
   ];
+  // Through a transaction-mode PgBouncer, prepared statements off: the same races, the same rules.
+  if (bouncerPool !== undefined) {
+    drivers.push(['pgbouncer-pool', fromNodePostgres(bouncerPool, { prepare: false }), callerFrom(bouncerPool)]);
+  }
   const pairs: [CommitPath, CommitPath][] = [
     ['write-batch', 'apply-commit'],
     ['apply-commit', 'write-batch'],

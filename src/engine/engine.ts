@@ -563,9 +563,15 @@ export class UserEngine {
         });
       } catch (error) {
         if (raisedByWork || !UserEngineError.is(error, 'version_conflict')) throw error;
+        const conflict = error as VersionConflictError;
+        const transactionAborted = conflict.transactionAborted === true;
         const taken = claims.get(conflictKeyOf(error) ?? '');
-        if (taken !== undefined) throw new UniquenessError(UNIQUE[taken].taken, UNIQUE[taken].message);
-        const kind = (error as VersionConflictError).kind ?? null;
+        if (taken !== undefined) {
+          throw new UniquenessError(UNIQUE[taken].taken, UNIQUE[taken].message, { transactionAborted });
+        }
+        // The application's transaction is dead: a retry could only meet 25P02. It must roll back.
+        if (transactionAborted) throw conflict;
+        const kind = conflict.kind ?? null;
         if (attempt >= this.#retry.attempts) {
           const subject = userId === null ? 'registering a user' : `user ${userId}`;
           throw new VersionConflictError(

@@ -21,6 +21,14 @@ export interface PostgresConnection {
    */
   query(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
   /**
+   * Like `query`, but gives up after `timeoutMs` and frees the connection the
+   * statement was running on (the driver wrappers below do: node-postgres
+   * through `query_timeout`, postgres.js by cancelling). Optional: without it
+   * the store still fails a call at its `timeoutMs`, but the connection may
+   * stay busy until the server answers.
+   */
+  queryWithTimeout?(text: string, params: unknown[], timeoutMs: number): Promise<{ rows: Record<string, unknown>[] }>;
+  /**
    * Runs a script of several statements with no parameters, as one implicit
    * transaction (the simple query protocol). Optional: without it the store
    * sends the script through `query(script)` with no parameters, which
@@ -29,30 +37,55 @@ export interface PostgresConnection {
   exec?(script: string): Promise<unknown>;
 }
 
+/** Options of the driver wrappers. */
+export interface DriverWrapperOptions {
+  /**
+   * Run the store's statements as named prepared statements (parsed and
+   * planned once per connection). Default true. Turn it off behind a
+   * transaction-mode pooler such as PgBouncer before 1.21, where one client's
+   * named statement may land on another client's server connection.
+   */
+  prepare?: boolean;
+}
+
 /** The part of a postgres.js `sql` instance `fromPostgresJs` uses. */
 export interface PostgresJsSql {
   unsafe(query: string, parameters?: never[], options?: { prepare?: boolean }): PostgresJsPendingQuery;
 }
 
-/** A postgres.js pending query: a promise of rows that can be switched to the simple protocol. */
+/** A postgres.js pending query: a promise of rows that can be switched to the simple protocol, or cancelled. */
 export interface PostgresJsPendingQuery extends PromiseLike<readonly Record<string, unknown>[]> {
   simple(): PromiseLike<unknown>;
+  cancel?(): unknown;
 }
 
 /**
  * Adapts a postgres.js `sql` instance (from `postgres(url)`, or a reserved or
  * transaction-scoped `sql`) to `PostgresConnection`. The store never ends it.
+ * Statements are prepared by default; behind a transaction-mode pooler
+ * (PgBouncer before 1.21) pass `{ prepare: false }`. The store's `timeoutMs`
+ * cancels a statement that did not answer in time.
  *
  * @example
  * import postgres from 'postgres';
  * const store = new PostgresUserEngineStore({ connection: fromPostgresJs(postgres(url)) });
  */
-export function fromPostgresJs(sql: PostgresJsSql): PostgresConnection {
+export function fromPostgresJs(sql: PostgresJsSql, options: DriverWrapperOptions = {}): PostgresConnection {
+  const prepare = options.prepare ?? true;
   return {
     async query(text, params = []) {
       // The store's statements are a handful of fixed texts: prepared once per connection, reused.
-      const rows = await sql.unsafe(text, params as never[], { prepare: true });
-      return { rows: [...rows] };
+      return { rows: [...(await sql.unsafe(text, params as never[], { prepare }))] };
+    },
+    async queryWithTimeout(text, params, timeoutMs) {
+      const pending = sql.unsafe(text, params as never[], { prepare });
+      // Past the deadline, ask the server to cancel the statement, so the connection is free again.
+      const timer = setTimeout(() => pending.cancel?.(), timeoutMs);
+      try {
+        return { rows: [...(await pending)] };
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async exec(script) {
       return sql.unsafe(script).simple();
@@ -62,7 +95,12 @@ export function fromPostgresJs(sql: PostgresJsSql): PostgresConnection {
 
 /** The part of a node-postgres `Pool`, `Client` or `PoolClient` that `fromNodePostgres` uses. */
 export interface NodePostgresQueryable {
-  query(config: { name?: string; text: string; values?: unknown[] }): Promise<{ rows: Record<string, unknown>[] }>;
+  query(config: {
+    name?: string;
+    text: string;
+    values?: unknown[];
+    query_timeout?: number;
+  }): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
 /**
@@ -71,11 +109,16 @@ export interface NodePostgresQueryable {
  * planned once per connection, then only bound and executed. The store's
  * statements are a handful of fixed texts, so the names stay few. A pg
  * connection also works as it is, unprepared; this is the faster way.
+ * Behind a transaction-mode pooler (PgBouncer before 1.21), pass
+ * `{ prepare: false }`. The store's `timeoutMs` becomes pg's `query_timeout`,
+ * so a `Pool` discards the connection of a call that did not answer.
  *
  * @example
  * const store = new PostgresUserEngineStore({ connection: fromNodePostgres(pool) });
+ * const behindPgBouncer = new PostgresUserEngineStore({ connection: fromNodePostgres(pool, { prepare: false }) });
  */
-export function fromNodePostgres(pg: NodePostgresQueryable): PostgresConnection {
+export function fromNodePostgres(pg: NodePostgresQueryable, options: DriverWrapperOptions = {}): PostgresConnection {
+  const prepare = options.prepare ?? true;
   const names = new Map<string, string>();
   const nameOf = (text: string): string => {
     let name = names.get(text);
@@ -86,7 +129,10 @@ export function fromNodePostgres(pg: NodePostgresQueryable): PostgresConnection 
     return name;
   };
   return {
-    query: (text, params = []) => pg.query({ name: nameOf(text), text, values: params }),
+    query: (text, params = []) => pg.query({ ...(prepare ? { name: nameOf(text) } : {}), text, values: params }),
+    // pg errors the call at query_timeout; a Pool then discards that connection rather than reuse it.
+    queryWithTimeout: (text, params, timeoutMs) =>
+      pg.query({ ...(prepare ? { name: nameOf(text) } : {}), text, values: params, query_timeout: timeoutMs }),
     // Scripts (migrations) go unnamed on the simple protocol, which runs several statements as one transaction.
     exec: (script) => pg.query({ text: script }),
   };

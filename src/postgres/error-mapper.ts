@@ -27,6 +27,21 @@ export function mapPostgresError(error: unknown, operation: string): UserEngineE
         cause: error,
       });
     }
+    // 42P05 duplicate / 26000 missing prepared statement: named statements on a connection shared between
+    // sessions, which is what a transaction-mode pooler does. Say what to change.
+    if (sqlState === '42P05' || sqlState === '26000') {
+      return new StoreUnavailableError(
+        `named prepared statements failed during ${operation} (SQLSTATE ${sqlState}): the connection is shared between sessions, as a transaction-mode pooler such as PgBouncer does. Use fromNodePostgres(pool, { prepare: false }) or fromPostgresJs(sql, { prepare: false }) (CLI: --no-prepare), or PgBouncer 1.21+ with max_prepared_statements`,
+        { cause: error },
+      );
+    }
+    // 25P02: a statement on a connection whose transaction an earlier error aborted.
+    if (sqlState === '25P02') {
+      return new StoreUnavailableError(
+        `the connection's transaction was aborted by an earlier error during ${operation} (SQLSTATE 25P02): roll it back before using the store on it again`,
+        { cause: error },
+      );
+    }
     // 42P01 undefined table, 3F000 undefined schema, 42883 undefined function: not migrated (or dropped).
     if (sqlState === '42P01' || sqlState === '3F000' || sqlState === '42883') {
       return new SchemaNotReadyError(

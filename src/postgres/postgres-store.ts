@@ -1,4 +1,12 @@
-import { conflictOnKey, StoreUnavailableError, UserEngineError, VersionConflictError } from '../store/errors.js';
+import {
+  conflictKeyOf,
+  conflictOnKey,
+  SchemaNotReadyError,
+  StoreUnavailableError,
+  UserEngineError,
+  ValidationError,
+  VersionConflictError,
+} from '../store/errors.js';
 import { parseJsonObject } from '../store/json.js';
 import {
   normalizeAuditQuery,
@@ -68,6 +76,16 @@ export interface PostgresStoreOptions {
    * rules, so this changes speed, never behaviour.
    */
   commitPath?: CommitPath;
+  /**
+   * A time limit for each call to the database, in milliseconds: a call that
+   * has no answer by then fails as `store_unavailable`, so nothing waits
+   * forever on a server that stopped answering. Connections from
+   * `fromNodePostgres` and `fromPostgresJs` also free the connection the
+   * statement ran on. No limit by default. Migration scripts are not limited.
+   *
+   * @example new PostgresUserEngineStore({ connection: fromNodePostgres(pool), timeoutMs: 5_000 })
+   */
+  timeoutMs?: number;
 }
 
 /** See `PostgresStoreOptions.commitPath`. */
@@ -119,6 +137,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
   readonly #migrations: Map<number, PostgresMigration>;
   readonly #sql: Statements;
   readonly #commitPath: CommitPath;
+  readonly #timeoutMs: number | undefined;
   /** Write-batch statement texts by shape: a handful per store, each prepared once per connection. */
   readonly #writeBatchTexts = new Map<string, string>();
   /** Set once the schema was seen ready; data calls then skip the readiness round trip. */
@@ -128,7 +147,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
   constructor(options: PostgresStoreOptions) {
     const connection = options?.connection;
     if (typeof connection?.query !== 'function') {
-      throw new UserEngineError('invalid_input', 'connection: must have a query(text, params) method');
+      throw new ValidationError('connection', 'must have a query(text, params) method');
     }
     this.#connection = connection;
     this.#schema = schemaName(options.schema ?? 'user_engine');
@@ -136,6 +155,11 @@ export class PostgresUserEngineStore implements UserEngineStore {
     this.#versions = options.schemaVersions ?? SCHEMA_VERSIONS;
     this.#migrations = migrationsFor(this.#versions);
     this.#commitPath = options.commitPath ?? 'auto';
+    const timeoutMs = options.timeoutMs;
+    if (timeoutMs !== undefined && (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1)) {
+      throw new ValidationError('timeoutMs', 'must be a positive whole number of milliseconds');
+    }
+    this.#timeoutMs = timeoutMs;
     const s = this.#schema;
     this.#sql = {
       readAppliedVersions: readAppliedVersionsSql(s),
@@ -159,7 +183,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
     for (const version of plan) {
       const migration = this.#migrations.get(version.version);
       if (migration === undefined) {
-        throw new UserEngineError('schema_not_ready', `no Postgres migration for schema version ${version.version}`);
+        throw new SchemaNotReadyError(`no Postgres migration for schema version ${version.version}`);
       }
       const done =
         version.rekey !== undefined
@@ -191,9 +215,35 @@ export class PostgresUserEngineStore implements UserEngineStore {
   /** One statement, whichever path carries it; a conflict comes back as a position (an answer) or as UE409 (a race). */
   async #commit(batch: CommitBatch): Promise<void> {
     const statement = this.#commitStatement(batch);
-    const rows = await this.#query(statement.text, statement.params, 'commit', statement.keys);
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await this.#query(statement.text, statement.params, 'commit', statement.keys);
+    } catch (error) {
+      if (error instanceof VersionConflictError) throw await this.#withTransactionState(error);
+      throw error;
+    }
     const failed = normalizeInteger(rows[0]?.failed, 'failed');
     if (failed !== 0) throw conflictAt(statement.keys, failed);
+  }
+
+  /**
+   * A conflict the server *raised* (a commit that landed mid-statement;
+   * 40001, 40P01) aborts the transaction the statement ran in. On a pool that
+   * is the statement's own; on a connection inside the application's
+   * transaction it is the application's. One probe tells which (25P02 means
+   * aborted), so the caller learns it must roll back, and the engine does not
+   * retry on a dead transaction. Answered conflicts never get here.
+   */
+  async #withTransactionState(conflict: VersionConflictError): Promise<VersionConflictError> {
+    try {
+      await this.#connection.query('SELECT 1');
+      return conflict;
+    } catch (probe) {
+      if (sqlStateOf(probe) !== '25P02') return conflict;
+      const key = conflictKeyOf(conflict);
+      const options = { cause: conflict.cause, transactionAborted: true };
+      return key === null ? new VersionConflictError(conflict.kind, undefined, options) : conflictOnKey(key, options);
+    }
   }
 
   /**
@@ -242,14 +292,14 @@ export class PostgresUserEngineStore implements UserEngineStore {
       'getIndexedRecord',
     );
     const row = rows[0];
-    return row === undefined ? null : deserializeRecord(row as never);
+    return row === undefined ? null : recordFromRow(row);
   }
 
   async listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]> {
     const q = normalizeRecordPage(kind, page);
     await this.#ensureReady();
     const rows = await this.#query(this.#sql.listRecords, listRecordsParams(q.kind, q.after, q.limit), 'listRecords');
-    return rows.map((row) => deserializeRecord(row as never));
+    return rows.map((row) => recordFromRow(row));
   }
 
   async readAudit(query?: AuditQuery): Promise<AuditEntry[]> {
@@ -314,7 +364,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
   async #readRecord(kind: string, id: string): Promise<StoreRecord | null> {
     const rows = await this.#query(this.#sql.readRecord, readRecordParams(kind, id), 'getRecord');
     const row = rows[0];
-    return row === undefined ? null : deserializeRecord(row as never);
+    return row === undefined ? null : recordFromRow(row);
   }
 
   async #appliedVersions(): Promise<AppliedSchemaVersion[]> {
@@ -406,7 +456,9 @@ export class PostgresUserEngineStore implements UserEngineStore {
   ): Promise<Record<string, unknown>[]> {
     this.#assertOpen();
     try {
-      const result = await this.#connection.query(text, params);
+      const result = await (this.#timeoutMs === undefined
+        ? this.#connection.query(text, params)
+        : this.#withDeadline(text, params, this.#timeoutMs, operation));
       return result.rows;
     } catch (error) {
       const position = conflictKeys === undefined ? null : conflictPosition(error);
@@ -415,6 +467,32 @@ export class PostgresUserEngineStore implements UserEngineStore {
       if (mapped.code === 'schema_not_ready') this.#ready = false;
       throw mapped;
     }
+  }
+
+  /** One statement under the store's time limit: the connection's own when it has one, and a timer either way. */
+  #withDeadline(
+    text: string,
+    params: unknown[],
+    timeoutMs: number,
+    operation: string,
+  ): Promise<{ rows: Record<string, unknown>[] }> {
+    const call =
+      this.#connection.queryWithTimeout === undefined
+        ? this.#connection.query(text, params)
+        : this.#connection.queryWithTimeout(text, params, timeoutMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new StoreUnavailableError(
+            `Postgres did not answer within ${timeoutMs} ms during ${operation}: the server may be down, paused or unreachable, or the statement blocked; behind a transaction-mode pooler such as PgBouncer, turn named prepared statements off (prepare: false) and, with postgres.js, pipelining too (max_pipeline: 0)`,
+          ),
+        );
+      }, timeoutMs);
+    });
+    // Whichever settles second is ignored; a late rejection must not go unhandled.
+    call.catch(() => {});
+    return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
   }
 
   #assertOpen(): void {
@@ -432,6 +510,16 @@ function fromRow<T>(table: string, read: () => T): T {
   try {
     return read();
   } catch (cause) {
-    throw new StoreUnavailableError(`store returned a malformed ${table} row: ${(cause as Error).message}`, { cause });
+    // One way to get a row of the wrong shape: named prepared statements behind a transaction-mode
+    // pooler, where another client's statement of the same name answers. Say so.
+    throw new StoreUnavailableError(
+      `store returned a malformed ${table} row (${(cause as Error).message}); if the connection goes through a transaction-mode pooler such as PgBouncer, turn named prepared statements off (prepare: false)`,
+      { cause },
+    );
   }
+}
+
+/** A record from a row the store selected, or a store fault that says what may have caused it. */
+function recordFromRow(row: Record<string, unknown>): StoreRecord {
+  return fromRow('record', () => deserializeRecord(row as never));
 }

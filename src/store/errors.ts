@@ -78,8 +78,15 @@ export class NotFoundError extends UserEngineError {
 
 /** Raised when a uniqueness rule (email, handle, identity) is already held by another user. */
 export class UniquenessError extends UserEngineError {
-  constructor(code: 'email_taken' | 'handle_taken' | 'identity_taken', message: string) {
+  /** True when the conflict aborted the application's own transaction on the store's connection: roll it back. */
+  readonly transactionAborted: boolean;
+  constructor(
+    code: 'email_taken' | 'handle_taken' | 'identity_taken',
+    message: string,
+    options?: { transactionAborted?: boolean },
+  ) {
     super(code, message);
+    this.transactionAborted = options?.transactionAborted === true;
   }
 }
 
@@ -92,13 +99,21 @@ export class UniquenessError extends UserEngineError {
 export class VersionConflictError extends UserEngineError {
   /** The kind of the record that conflicted (`user`, `user-email`, …), when the store knows it. */
   readonly kind: string | null;
-  constructor(kind: string | null, message?: string, options?: { cause?: unknown }) {
+  /**
+   * True when the conflict aborted the application's own transaction (the
+   * store's connection was inside a `BEGIN` the application issued, and the
+   * server raised the conflict): roll that transaction back; nothing of the
+   * command was applied, and the engine did not retry it.
+   */
+  readonly transactionAborted: boolean;
+  constructor(kind: string | null, message?: string, options?: { cause?: unknown; transactionAborted?: boolean }) {
     super(
       'version_conflict',
       message ?? (kind === null ? 'version conflict' : `version conflict on a ${kind} record`),
-      options,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.kind = kind;
+    this.transactionAborted = options?.transactionAborted === true;
   }
 }
 
@@ -119,7 +134,10 @@ function sharedConflictKeys(): WeakMap<object, string> {
 }
 
 /** A store's conflict on `key` (`kind:id`): the error names the kind; the key stays out of it. */
-export function conflictOnKey(key: string, options?: { cause?: unknown }): VersionConflictError {
+export function conflictOnKey(
+  key: string,
+  options?: { cause?: unknown; transactionAborted?: boolean },
+): VersionConflictError {
   const colon = key.indexOf(':');
   const error = new VersionConflictError(colon > 0 ? key.slice(0, colon) : null, undefined, options);
   conflictKeys.set(error, key);
