@@ -68,21 +68,35 @@ describe('postgres store on the fake connection: statements on the wire', () => 
     expect(connection.statements[0]?.params).toHaveLength(19);
   });
 
-  it('registerUser costs one statement; updateProfile two; getUser one; findUserByEmail one', async () => {
-    const { connection, engine } = await migratedEngine();
+  it('registerUser costs one statement; a command on a user the engine read or wrote one; on another, two; reads one', async () => {
+    const { connection, engine, store } = await migratedEngine();
     connection.clearStatements();
     const user = await engine.registerUser({ actor: 't' }, { email: 'count@example.com', handle: 'count' });
     expect(connection.statements).toHaveLength(1);
     expect(connection.statements[0]?.text).toMatch(/^\/\* user-engine commit: writes=iii audit=1 outbox=1 \*\//);
     connection.clearStatements();
     await engine.updateProfile({ actor: 't' }, user.id, { displayName: 'Counted' });
+    expect(connection.statements).toHaveLength(1);
+    // Another engine (another process) has not seen the user: it reads first.
+    const other = new UserEngine({ store });
+    connection.clearStatements();
+    await other.updateProfile({ actor: 't' }, user.id, { displayName: 'Counted again' });
     expect(connection.statements).toHaveLength(2);
+    // The first engine's copy is now stale: its guess meets a conflict, then it reads and writes.
+    connection.clearStatements();
+    await engine.grantRole({ actor: 't' }, user.id, 'editor');
+    expect(connection.statements).toHaveLength(3);
+    expect((await engine.getUser(user.id))?.displayName).toBe('Counted again');
     connection.clearStatements();
     await engine.getUser(user.id);
     expect(connection.statements).toHaveLength(1);
     connection.clearStatements();
     expect((await engine.findUserByEmail('COUNT@example.com'))?.id).toBe(user.id);
     expect(connection.statements).toHaveLength(1);
+    const noMemory = new UserEngine({ store, recentUsers: 0 });
+    connection.clearStatements();
+    await noMemory.updateProfile({ actor: 't' }, user.id, { locale: 'en' });
+    expect(connection.statements).toHaveLength(2);
     for (const s of connection.statements) expect(s.text).not.toContain('count@example.com');
   });
 

@@ -9,7 +9,7 @@ import {
 } from '../store/errors.js';
 import type { JsonObject } from '../store/json.js';
 import { normalizeRecordPage } from '../store/queries.js';
-import { isValidId } from '../store/record.js';
+import { isValidId, type StoreRecord } from '../store/record.js';
 import type { StoreTransaction, UserEngineStore } from '../store/store.js';
 import { uuidv7 } from './ids.js';
 import {
@@ -92,6 +92,16 @@ export interface UserEngineOptions {
    * @example new UserEngine({ store, onRetry: () => metrics.increment('user_engine.retries') })
    */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * How many users the engine remembers as it last read or wrote them
+   * (default 1000; 0 turns it off). A command on a remembered user sends its
+   * write at the remembered version straight away — one statement instead of
+   * a read and a write. The remembered copy is only a guess: the store checks
+   * the version at commit, and a command whose guess was stale, or that fails
+   * on it in any way, runs again on a fresh read. So it is exact across
+   * processes; what it saves is a round trip.
+   */
+  recentUsers?: number;
 }
 
 /** What `onRetry` is told about a retried command. */
@@ -114,6 +124,40 @@ export interface UserPage {
 const DEFAULT_RETRY: RetryPolicy = { attempts: 10, baseDelayMs: 2, maxDelayMs: 100 };
 
 /**
+ * Users as the engine last read or wrote them, most recent last, at most
+ * `capacity`: what a command may start from without reading. Data is kept as
+ * JSON text, so nothing a caller does to a returned `User` can reach it.
+ */
+class RecentUsers {
+  readonly #capacity: number;
+  readonly #entries = new Map<string, { version: number; data: string }>();
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  remember(id: string, version: number, data: UserData): void {
+    if (this.#capacity === 0) return;
+    this.#entries.delete(id);
+    this.#entries.set(id, { version, data: JSON.stringify(data) });
+    if (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value as string);
+  }
+
+  /** A fresh copy of the remembered user, if any. */
+  recall(id: string): { version: number; data: UserData } | undefined {
+    const entry = this.#entries.get(id);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(id);
+    this.#entries.set(id, entry);
+    return { version: entry.version, data: JSON.parse(entry.data) as UserData };
+  }
+
+  forget(id: string): void {
+    this.#entries.delete(id);
+  }
+}
+
+/**
  * The user accounts core. Every command is one store transaction that writes
  * the user, its uniqueness index records, one audit entry and one outbox
  * event; bad input is a `ValidationError` before the store is touched.
@@ -129,6 +173,7 @@ export class UserEngine {
   readonly #newId: () => string;
   readonly #retry: RetryPolicy;
   readonly #onRetry: ((info: RetryInfo) => void) | undefined;
+  readonly #recent: RecentUsers;
 
   constructor(options: UserEngineOptions) {
     if (options?.store === undefined) throw new ValidationError('store', 'is required');
@@ -141,6 +186,11 @@ export class UserEngine {
     }
     this.#retry = retry;
     this.#onRetry = options.onRetry;
+    const recent = options.recentUsers ?? 1000;
+    if (!Number.isSafeInteger(recent) || recent < 0) {
+      throw new ValidationError('recentUsers', 'must be a whole number, 0 or more');
+    }
+    this.#recent = new RecentUsers(recent);
   }
 
   /** The store the engine runs on. */
@@ -200,7 +250,7 @@ export class UserEngine {
       };
       tx.put({ kind: USER_KIND, id, data: asJson(data), expectedVersion: 0 });
       appendChange(tx, ctx, id, 1, data.status, 'user.registered', fields);
-      return toUser(id, 1, data);
+      return { id, version: 1, data };
     });
   }
 
@@ -429,8 +479,7 @@ export class UserEngine {
    */
   async getUser(id: string): Promise<User | null> {
     const userId = normalizeUserId(id);
-    const record = await this.#store.getRecord(USER_KIND, userId);
-    return record === null ? null : userFromRecord(record);
+    return this.#seen(await this.#store.getRecord(USER_KIND, userId));
   }
 
   /**
@@ -501,23 +550,42 @@ export class UserEngine {
   async #findBy(unique: Uniqueness, indexId: string): Promise<User | null> {
     const kind = UNIQUE[unique].kind;
     if (this.#store.getIndexedRecord !== undefined) {
-      const record = await this.#store.getIndexedRecord({ kind, id: indexId }, { kind: USER_KIND, field: 'userId' });
-      return record === null ? null : userFromRecord(record);
+      return this.#seen(
+        await this.#store.getIndexedRecord({ kind, id: indexId }, { kind: USER_KIND, field: 'userId' }),
+      );
     }
     const index = await this.#store.getRecord(kind, indexId);
     if (index === null) return null;
     return this.getUser((index.data as unknown as IndexData).userId);
   }
 
-  /** Loads the user, lets `change` edit its data, then writes it with its audit entry and event. */
+  /** A user record just read: remembered for the commands that may follow, returned as a `User`. */
+  #seen(record: StoreRecord | null): User | null {
+    if (record === null) return null;
+    this.#recent.remember(record.id, record.version, record.data as unknown as UserData);
+    return userFromRecord(record);
+  }
+
+  /**
+   * Loads the user — from memory on the first attempt when the engine
+   * remembers it (a guess the commit's version check settles), otherwise from
+   * the store — lets `change` edit its data, then writes it with its audit
+   * entry and event.
+   */
   async #mutate(
     ctx: { actor: string; expectedVersion: number | undefined },
     userId: string,
     action: string,
     change: (tx: StoreTransaction, user: UserData, claim: Claim) => string[],
   ): Promise<User> {
-    return this.#run(userId, async (tx, claim) => {
-      const record = await tx.get(USER_KIND, userId);
+    return this.#run(userId, async (tx, claim, attempt) => {
+      const remembered = attempt.number === 1 ? this.#recent.recall(userId) : undefined;
+      const guess =
+        remembered !== undefined && (ctx.expectedVersion === undefined || ctx.expectedVersion === remembered.version)
+          ? remembered
+          : undefined;
+      attempt.guessed = guess !== undefined;
+      const record = guess ?? (await tx.get(USER_KIND, userId));
       if (record === null) throw new NotFoundError(`no user with id ${userId}`);
       if (ctx.expectedVersion !== undefined && record.version !== ctx.expectedVersion) {
         throw new VersionConflictError(
@@ -532,19 +600,27 @@ export class UserEngine {
       const version = record.version + 1;
       tx.put({ kind: USER_KIND, id: userId, data: asJson(data), expectedVersion: record.version });
       appendChange(tx, ctx, userId, version, data.status, action, fields);
-      return toUser(userId, version, data);
+      return { id: userId, version, data };
     });
   }
 
   /**
-   * Runs `work` as one store transaction. An error raised by `work` itself
-   * (a state rule, a caller's stale `expectedVersion`) is final. A conflict
-   * found at commit is either a claimed value already taken (reported as
-   * `*_taken`) or a concurrent writer, retried with jittered exponential
-   * backoff a bounded number of times.
+   * Runs `work` as one store transaction and remembers the user it leaves.
+   * An attempt that started from a remembered user (`attempt.guessed`) is a
+   * guess: if it fails in any way but an outage, the user is forgotten and
+   * the command runs again on a fresh read, whatever the failure said. For
+   * the rest, an error raised by `work` itself (a state rule, a caller's
+   * stale `expectedVersion`) is final; a conflict found at commit is either a
+   * claimed value already taken (reported as `*_taken`) or a concurrent
+   * writer, retried with jittered exponential backoff a bounded number of
+   * times.
    */
-  async #run<T>(userId: string | null, work: (tx: StoreTransaction, claim: Claim) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  async #run(
+    userId: string | null,
+    work: (tx: StoreTransaction, claim: Claim, attempt: Attempt) => Promise<Written>,
+  ): Promise<User> {
+    for (let number = 1, retries = 0; ; number++) {
+      const attempt: Attempt = { number, guessed: false };
       const claims = new Map<string, Uniqueness>();
       const claim: Claim = (tx, unique, value, owner) => {
         const kind = UNIQUE[unique].kind;
@@ -553,15 +629,27 @@ export class UserEngine {
       };
       let raisedByWork = false;
       try {
-        return await this.#store.transaction(async (tx) => {
+        const written = await this.#store.transaction(async (tx) => {
           try {
-            return await work(tx, claim);
+            return await work(tx, claim, attempt);
           } catch (error) {
             raisedByWork = true;
             throw error;
           }
         });
+        this.#recent.remember(written.id, written.version, written.data);
+        return toUser(written.id, written.version, written.data);
       } catch (error) {
+        if (attempt.guessed && userId !== null) {
+          this.#recent.forget(userId);
+          const aborted = (error as { transactionAborted?: unknown }).transactionAborted === true;
+          // A dead transaction of the application's cannot run the command again: report the conflict
+          // (not a *_taken, which a stale guess could have caused) and let the application roll back.
+          if (aborted) throw new VersionConflictError(USER_KIND, undefined, { cause: error, transactionAborted: true });
+          if (!UserEngineError.is(error, 'store_unavailable') && !UserEngineError.is(error, 'schema_not_ready')) {
+            continue;
+          }
+        }
         if (raisedByWork || !UserEngineError.is(error, 'version_conflict')) throw error;
         const conflict = error as VersionConflictError;
         const transactionAborted = conflict.transactionAborted === true;
@@ -572,20 +660,34 @@ export class UserEngine {
         // The application's transaction is dead: a retry could only meet 25P02. It must roll back.
         if (transactionAborted) throw conflict;
         const kind = conflict.kind ?? null;
-        if (attempt >= this.#retry.attempts) {
+        retries += 1;
+        if (retries >= this.#retry.attempts) {
           const subject = userId === null ? 'registering a user' : `user ${userId}`;
           throw new VersionConflictError(
             kind,
-            `${subject}: every one of ${attempt} attempts met a concurrent writer; giving up`,
+            `${subject}: every one of ${retries} attempts met a concurrent writer; giving up`,
             { cause: error },
           );
         }
-        this.#onRetry?.({ attempt, kind, userId });
-        const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** attempt);
+        this.#onRetry?.({ attempt: retries, kind, userId });
+        const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** retries);
         await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
       }
     }
   }
+}
+
+/** One attempt of a command: its number, and whether it started from a remembered user rather than a read. */
+interface Attempt {
+  number: number;
+  guessed: boolean;
+}
+
+/** What a command's transaction leaves: the user record as written. */
+interface Written {
+  id: string;
+  version: number;
+  data: UserData;
 }
 
 /** The values each user holds uniquely, and what a taken one is reported as. */

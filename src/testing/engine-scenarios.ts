@@ -7,6 +7,7 @@ import type { JsonObject } from '../store/json.js';
 import type { UserEngineStore } from '../store/store.js';
 import { rejectsWith } from './assertions.js';
 import { registerSuite, type StoreFactory, type SuiteCase, type SuiteOptions, type TestRunner } from './harness.js';
+import { checkUserInvariants } from './invariants.js';
 import { dumpStore } from './read-all.js';
 
 /** What an engine scenario gets: a migrated store and an engine on it. */
@@ -387,6 +388,47 @@ export const engineScenarios: readonly Scenario[] = [
         'store_unavailable',
         'version_conflict',
       ]);
+    },
+  },
+  {
+    name: 'a remembered user is only a guess: another engine changing it first loses nothing, and no stale state leaks out',
+    async run({ engine, store }) {
+      const other = new UserEngine({ store });
+      const user = await engine.registerUser(admin, { email: 'guess@example.com', handle: 'guess_1' });
+      // engine remembers the user at version 1; other moves it on.
+      await other.updateProfile(admin, user.id, { displayName: 'Set elsewhere' });
+      let after = await engine.grantRole(admin, user.id, 'editor');
+      assert.equal(after.displayName, 'Set elsewhere', 'no lost update from a stale copy');
+      assert.equal(after.version, 3);
+      // A state rule judged on a stale copy is not the answer: other reactivates what engine saw suspended.
+      await engine.suspendUser(admin, user.id, { reason: 'first' });
+      await other.reactivateUser(admin, user.id);
+      after = await engine.suspendUser(admin, user.id, { reason: 'again' });
+      assert.equal(after.status, 'suspended');
+      // A claim judged on a stale copy is not "taken": other moved the user to the address engine now asks for.
+      await other.changeEmail(admin, user.id, 'moved@example.com');
+      after = await engine.changeEmail(admin, user.id, 'MOVED@example.com');
+      assert.equal(after.email, 'MOVED@example.com');
+      // A caller's expectedVersion that matches the store, not the remembered copy, is honoured.
+      const current = await other.getUser(user.id);
+      await other.grantRole(admin, user.id, 'viewer');
+      await rejectsWith(
+        engine.revokeRole({ actor: 'admin:1', expectedVersion: current?.version ?? 0 }, user.id, 'editor'),
+        'version_conflict',
+      );
+      // Erased elsewhere: the command meets the erasure, not the remembered active user.
+      await other.eraseUser(admin, user.id);
+      await rejectsWith(engine.grantRole(admin, user.id, 'late'), 'invalid_state');
+      // What a caller does to a returned user does not reach the remembered copy.
+      const second = await engine.registerUser(admin, { email: 'copy@example.com', attributes: { plan: 'free' } });
+      (second.attributes as Record<string, unknown>).plan = 'tampered';
+      second.roles.push('tampered');
+      const updated = await engine.updateProfile(admin, second.id, { displayName: 'Copy' });
+      assert.deepEqual(updated.attributes, { plan: 'free' });
+      assert.deepEqual(updated.roles, []);
+      assert.deepEqual(await engine.getUser(second.id), updated);
+      const report = await checkUserInvariants(store);
+      assert.deepEqual(report.failures, []);
     },
   },
   {
