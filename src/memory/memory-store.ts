@@ -2,7 +2,6 @@ import { conflictOnKey, StoreUnavailableError } from '../store/errors.js';
 import { copyJsonObject } from '../store/json.js';
 import { MemoryTables } from '../store/memory-tables.js';
 import {
-  compareCodePoints,
   normalizeAuditQuery,
   normalizeIndexLookup,
   normalizeOutboxQuery,
@@ -155,11 +154,7 @@ export class InMemoryUserEngineStore implements UserEngineStore {
   async listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]> {
     const { after, limit } = normalizeRecordPage(kind, page);
     this.#assertReady();
-    const rows = this.#db.records.get(kind);
-    if (rows === undefined) return [];
-    const ids = [...rows.keys()].filter((id) => after === null || compareCodePoints(id, after) > 0);
-    ids.sort(compareCodePoints);
-    return ids.slice(0, limit).map((id) => toRecord(rows.get(id) as SerializedRecord));
+    return this.#db.page(kind, after, limit).map(toRecord);
   }
 
   async readAudit(query?: AuditQuery): Promise<AuditEntry[]> {

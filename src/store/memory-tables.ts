@@ -1,6 +1,7 @@
 import type { SerializedRecord } from './record.js';
 import { planRekey, type RekeyStep } from './rekey.js';
 import type { AppliedSchemaVersion } from './schema.js';
+import { SortedIds } from './sorted-ids.js';
 import type { CommitBatch } from './unit-of-work.js';
 
 /** An audit entry as the tables keep it: detail as canonical JSON text. */
@@ -42,6 +43,8 @@ export class MemoryTables {
   readonly records = new Map<string, Map<string, SerializedRecord>>();
   readonly audit: StoredAudit[] = [];
   readonly outbox: StoredOutbox[] = [];
+  /** Each kind's ids in code point order, for keyset pages. */
+  readonly #order = new Map<string, SortedIds>();
   readonly #nextSeq = { audit: 1, outbox: 1 };
   readonly #schemaVersions: AppliedSchemaVersion[] = [];
   #schemaRevision = 0;
@@ -83,7 +86,7 @@ export class MemoryTables {
     for (const write of batch.writes) {
       let rows = this.records.get(write.kind);
       if (write.data === null) {
-        rows?.delete(write.id);
+        if (rows?.delete(write.id) === true) this.#orderOf(write.kind).delete(write.id);
         if (rows?.size === 0) this.records.delete(write.kind);
         continue;
       }
@@ -92,6 +95,7 @@ export class MemoryTables {
         this.records.set(write.kind, rows);
       }
       const previous = rows.get(write.id);
+      if (previous === undefined) this.#orderOf(write.kind).add(write.id);
       rows.set(write.id, {
         kind: write.kind,
         id: write.id,
@@ -116,10 +120,13 @@ export class MemoryTables {
     const rows = this.records.get(step.kind);
     if (rows === undefined) return;
     const { moves } = planRekey(step, version, this.rekeyRecords(step));
+    const order = this.#orderOf(step.kind);
     for (const [from, to] of moves) {
       const row = rows.get(from) as SerializedRecord;
       rows.delete(from);
+      order.delete(from);
       rows.set(to, { ...row, id: to, key: `${step.kind}:${to}` });
+      order.add(to);
     }
   }
 
@@ -129,6 +136,24 @@ export class MemoryTables {
       const owner = (JSON.parse(row.data) as Record<string, unknown>)[step.ownerField];
       return { id: row.id, owner: typeof owner === 'string' ? owner : null };
     });
+  }
+
+  /** Records of `kind` after `after` by id in code point order, at most `limit`. */
+  page(kind: string, after: string | null, limit: number): SerializedRecord[] {
+    const rows = this.records.get(kind);
+    if (rows === undefined) return [];
+    return this.#orderOf(kind)
+      .after(after, limit)
+      .map((id) => rows.get(id) as SerializedRecord);
+  }
+
+  #orderOf(kind: string): SortedIds {
+    let order = this.#order.get(kind);
+    if (order === undefined) {
+      order = new SortedIds();
+      this.#order.set(kind, order);
+    }
+    return order;
   }
 
   #versionOf(kind: string, id: string): number {

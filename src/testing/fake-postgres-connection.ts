@@ -17,7 +17,6 @@ import { readIndexedRecordSql } from '../postgres/sql/read-indexed-record.js';
 import { readPendingOutboxSql } from '../postgres/sql/read-pending-outbox.js';
 import { readRecordSql } from '../postgres/sql/read-record.js';
 import { MemoryTables } from '../store/memory-tables.js';
-import { compareCodePoints } from '../store/queries.js';
 import { type AppliedSchemaVersion, SCHEMA_VERSIONS } from '../store/schema.js';
 import type { CommitBatch } from '../store/unit-of-work.js';
 
@@ -246,9 +245,7 @@ export class FakePostgresConnection implements PostgresConnection {
 
   #listRecords(kind: string, after: string, limit: number): Rows {
     this.#requireTables(1);
-    const ids = [...(this.#tables.records.get(kind)?.keys() ?? [])].filter((id) => compareCodePoints(id, after) > 0);
-    ids.sort(compareCodePoints);
-    return ids.slice(0, limit).map((id) => this.#recordRow(kind, id) as Rows[number]);
+    return this.#tables.page(kind, after, limit).map((row) => this.#recordRow(kind, row.id) as Rows[number]);
   }
 
   #readAudit(afterSeq: number, recordKey: string | null, limit: number): Rows {
