@@ -3,9 +3,9 @@
 // version, and the one-process-per-directory lock. Mistakes and what the
 // tool says about them: cli-errors.unit.test.ts.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cli, tempDir } from './support/cli.js';
 
 const root = join(import.meta.dirname, '..');
@@ -22,6 +22,24 @@ interface UserJson {
   roles: string[];
   identities: { provider: string; subject: string }[];
   attributes: Record<string, unknown>;
+}
+
+/**
+ * A working directory holding a migrated embedded database, copied from one
+ * made once: creating one takes seconds, copying a closed one does not.
+ * The tests of creation itself make their own.
+ */
+let template = '';
+beforeAll(async () => {
+  template = tempDir('template');
+  const run = await cli(['migrate'], { cwd: template, timeoutMs: 120_000 });
+  expect(run.code, run.stderr).toBe(0);
+}, 150_000);
+
+function withEmbeddedDatabase(prefix: string): string {
+  const cwd = tempDir(prefix);
+  cpSync(join(template, '.user-engine'), join(cwd, '.user-engine'), { recursive: true });
+  return cwd;
 }
 
 /** Runs a command that must succeed with --json and returns what it printed, parsed. */
@@ -87,7 +105,7 @@ describe('cli: the embedded default', () => {
   }, 120_000);
 
   it('every engine command, one process each', async () => {
-    const cwd = tempDir('commands');
+    const cwd = withEmbeddedDatabase('commands');
     let user = await json<UserJson>(
       [
         'users',
@@ -164,7 +182,7 @@ describe('cli: the embedded default', () => {
   }, 240_000);
 
   it('audit, outbox and users list print the command for the next page', async () => {
-    const cwd = tempDir('paging');
+    const cwd = withEmbeddedDatabase('paging');
     expect((await cli(['demo'], { cwd, timeoutMs: 120_000 })).code).toBe(0);
 
     const audit = await cli(['audit', '--limit', '4'], { cwd });
@@ -218,8 +236,7 @@ describe('cli: the embedded default', () => {
 
 describe('cli: one embedded directory, one process', () => {
   it('a directory held by a live process is refused with a one-line error naming it (exit 3)', async () => {
-    const cwd = tempDir('busy');
-    await cli(['migrate'], { cwd, timeoutMs: 120_000 });
+    const cwd = withEmbeddedDatabase('busy');
     // This test process is alive: a lock naming it is a live holder.
     writeFileSync(join(cwd, '.user-engine', 'user-engine.lock'), String(process.pid));
     const run = await cli(['users', 'list'], { cwd });
@@ -231,8 +248,7 @@ describe('cli: one embedded directory, one process', () => {
   }, 150_000);
 
   it('a directory left by a process that died without closing PGlite is recovered, and the command still ends', async () => {
-    const cwd = tempDir('unclean');
-    await cli(['migrate'], { cwd, timeoutMs: 120_000 });
+    const cwd = withEmbeddedDatabase('unclean');
     const pglite = join(root, 'node_modules', '@electric-sql', 'pglite', 'dist', 'index.js');
     // Holds the lock and the database, then dies without closing either: a crash, a kill -9.
     const crash = spawnSync(
@@ -260,8 +276,7 @@ describe('cli: one embedded directory, one process', () => {
   }, 300_000);
 
   it('two processes started together on one directory never corrupt it or lose an acknowledged write', async () => {
-    const cwd = tempDir('two');
-    await cli(['migrate'], { cwd, timeoutMs: 120_000 });
+    const cwd = withEmbeddedDatabase('two');
     const runs = await Promise.all(
       [1, 2, 3].map((i) => cli(['users', 'register', '--email', `p${i}@example.com`, '--json'], { cwd })),
     );
