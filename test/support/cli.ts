@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
@@ -47,6 +48,16 @@ export function cli(args: string[], options: CliOptions): Promise<CliRun> {
   });
 }
 
+const made: string[] = [];
+
+/** A fresh directory, removed after the test file that made it (an embedded database is about 40 MB). */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `user-engine-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `user-engine-${prefix}-`));
+  made.push(dir);
+  return dir;
 }
+
+// Imported by a test file while it is collected, so this hook belongs to that file.
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
