@@ -2,7 +2,7 @@
 // scratch project's node_modules, and use it only through its exports map
 // and its bin — as a consumer would.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION } from '../src/index.js';
@@ -13,15 +13,41 @@ const root = join(import.meta.dirname, '..');
 describe('the packed package', () => {
   let project: string;
   let pkgDir: string;
+  let tarball: string;
   beforeAll(() => {
     project = tempDir('pack');
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', project], {
+    // --ignore-scripts: `npm test` has just built dist/, and prepack's rebuild would replace it
+    // under the other test files that run the bin. That prepack builds is checked below.
+    const name = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', project], {
       cwd: root,
       encoding: 'utf8',
     }).trim();
+    tarball = join(project, name.split('\n').pop() ?? '');
     pkgDir = join(project, 'node_modules', 'user-engine');
     mkdirSync(pkgDir, { recursive: true });
-    execFileSync('tar', ['-xzf', join(project, tarball.split('\n').pop() ?? ''), '-C', pkgDir, '--strip-components=1']);
+    execFileSync('tar', ['-xzf', tarball, '-C', pkgDir, '--strip-components=1']);
+  });
+
+  it('is built by npm pack itself (prepack), from a clean dist/, with an executable bin', () => {
+    const scripts = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts as Record<string, string>;
+    expect(scripts.prepack).toBe('npm run build');
+    expect(scripts.prebuild).toContain("rmSync('dist'");
+    expect(scripts.postbuild).toContain("chmodSync('dist/cli/main.js', 0o755)");
+    // In this checkout (built by npm test) and in the tarball.
+    expect(statSync(join(root, 'dist', 'cli', 'main.js')).mode & 0o111).toBe(0o111);
+    const listing = execFileSync('tar', ['-tvzf', tarball], { encoding: 'utf8' });
+    expect(listing).toMatch(/^-rwxr-xr-x .* package\/dist\/cli\/main\.js$/m);
+  });
+
+  it('ships no source maps (they would point at src/, which is not shipped)', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)],
+      );
+    const shipped = files(join(pkgDir, 'dist'));
+    expect(shipped.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const mapped = shipped.filter((f) => f.endsWith('.js') && readFileSync(f, 'utf8').includes('sourceMappingURL'));
+    expect(mapped).toEqual([]);
   });
 
   it('ships dist with declarations for every entry, the docs, and no sources or tests', () => {
@@ -103,11 +129,10 @@ describe('the packed package', () => {
     expect(JSON.parse(out)).toEqual({ user: 1, store: 'function', pg: 'function', testing: 'function' });
   });
 
-  it('runs the bin from the package', () => {
-    const out = execFileSync(process.execPath, [join(pkgDir, 'dist', 'cli', 'main.js'), '--help'], {
-      cwd: project,
-      encoding: 'utf8',
-    });
-    expect(out).toContain('usage: user-engine <command>');
+  it('runs the bin from the package, as an executable', () => {
+    const bin = join(pkgDir, 'dist', 'cli', 'main.js');
+    expect(execFileSync(bin, ['--help'], { cwd: project, encoding: 'utf8' })).toContain('usage: user-engine <command>');
+    const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version as string;
+    expect(execFileSync(bin, ['--version'], { cwd: project, encoding: 'utf8' }).trim()).toBe(version);
   });
 });

@@ -3,7 +3,21 @@ import type { UserEngine } from '../engine/engine.js';
 import type { User } from '../engine/user.js';
 import { UserEngineError } from '../store/errors.js';
 import type { UserEngineStore } from '../store/store.js';
-import { auditTable, type CommandResult, countsText, outboxTable, usersTable } from './commands.js';
+import type { CommandResult, CommandSpec } from './command.js';
+import { auditTable, countsText, outboxTable, usersTable } from './format.js';
+
+export const DEMO: CommandSpec = {
+  name: 'demo',
+  synopsis: '',
+  summary: 'a scripted lifecycle that shows every part of the engine',
+  details: `Registers three users, updates a profile, changes an email, links an identity,
+grants roles, suspends and reactivates one user and erases another, then prints
+the audit tail, the pending outbox and the redacted counts. Safe to run again.`,
+  args: [],
+  options: [],
+  store: 'create',
+  prepare: () => (session) => runDemo(session.engine, session.store, session.where),
+};
 
 /**
  * A scripted lifecycle that shows every part of the engine: registrations,

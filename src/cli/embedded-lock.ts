@@ -1,8 +1,13 @@
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { CliError } from './errors.js';
 
 /** Thrown when another live process holds the embedded directory. */
-export class EmbeddedDirectoryBusyError extends Error {}
+export class EmbeddedDirectoryBusyError extends CliError {
+  constructor(message: string) {
+    super('embedded_database_busy', message);
+  }
+}
 
 const LOCK_FILE = 'user-engine.lock';
 const TAKEOVER_FILE = 'user-engine.lock.takeover';
