@@ -75,6 +75,55 @@ liveDescribe('cli: a live server through DATABASE_URL', () => {
     expect(status.stdout).not.toContain('hunter2');
   }, 60_000);
 
+  it.skipIf(!process.env.USER_ENGINE_TEST_PGBOUNCER_URL)(
+    'behind PgBouncer in transaction mode: --no-prepare works; without it the error says to add it',
+    async () => {
+      const schema = fresh('cli_bouncer');
+      const bouncer = { DATABASE_URL: process.env.USER_ENGINE_TEST_PGBOUNCER_URL ?? '' };
+      const migrated = await cli(['migrate', '--schema', schema, '--no-prepare'], { cwd, env: bouncer });
+      expect(migrated.code, migrated.stderr).toBe(0);
+      const registered = await Promise.all(
+        Array.from({ length: 4 }, (_, i) =>
+          cli(
+            [
+              'users',
+              'register',
+              '--email',
+              `bouncer${i}@example.com`,
+              '--schema',
+              schema,
+              '--no-prepare',
+              '--timeout',
+              '10000',
+            ],
+            {
+              cwd,
+              env: bouncer,
+            },
+          ),
+        ),
+      );
+      for (const run of registered) expect(run.code, run.stderr).toBe(0);
+      // Named statements, several processes at once through the pooler: a clear message, never a hang.
+      const prepared = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          cli(['users', 'list', '--schema', schema, '--timeout', '10000', '--json'], { cwd, env: bouncer }),
+        ),
+      );
+      for (const run of prepared) {
+        if (run.code !== 0) expect(run.stderr).toMatch(/prepare|--no-prepare/);
+      }
+    },
+  );
+
+  it('--no-prepare and --timeout are for a server store only', async () => {
+    const run = await cli(['users', 'list', '--memory', '--no-prepare'], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('server store');
+    const bad = await cli(['users', 'list', '--timeout', 'soon'], { cwd, env });
+    expect(bad.code).toBe(2);
+  });
+
   it('migrate --print-sql prints the pending versions; applied by another tool, the schema is ready and works', async () => {
     const schema = fresh('cli_print');
     const printed = await cli(['migrate', '--print-sql', '--schema', schema, '--json'], { cwd, env });

@@ -8,6 +8,8 @@ export const OPTION_TYPES = {
   memory: 'boolean',
   schema: 'string',
   'data-dir': 'string',
+  'no-prepare': 'boolean',
+  timeout: 'string',
   json: 'boolean',
   verbose: 'boolean',
   help: 'boolean',

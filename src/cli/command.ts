@@ -53,6 +53,8 @@ export const COMMON_OPTIONS: readonly OptionName[] = [
   'memory',
   'schema',
   'data-dir',
+  'no-prepare',
+  'timeout',
   'json',
   'verbose',
   'help',

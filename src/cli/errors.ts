@@ -75,10 +75,8 @@ export interface FailureContext {
   explainStoreError?: (error: UserEngineError) => CliError | null;
 }
 
+/** Words for the codes whose library message is not what a user of the tool needs (the rest are used as they are). */
 const PLAIN_WORDS: Partial<Record<CliErrorCode, string>> = {
-  email_taken: 'that email address is already in use by another user',
-  handle_taken: 'that handle is already in use by another user',
-  identity_taken: 'that external identity is already linked to another user',
   version_conflict: 'the user changed since that version was read; read it again and retry',
 };
 

@@ -8,7 +8,10 @@ const STORE_HELP = `store (one of):
   (neither)                 the embedded PGlite database in ./.user-engine, created by the first
                             command that writes, migrated automatically, one process at a time
   --data-dir DIR            where the embedded database lives (default ./.user-engine)
-  --schema NAME             the Postgres schema (default user_engine)`;
+  --schema NAME             the Postgres schema (default user_engine)
+  --no-prepare              server only: no named prepared statements, for a transaction-mode pooler
+                            such as PgBouncer before 1.21
+  --timeout MS              server only: each call fails as unavailable after MS milliseconds`;
 
 const OUTPUT_HELP = `output:
   --json                    results as JSON on stdout; errors as one JSON object on stderr:

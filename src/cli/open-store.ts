@@ -92,7 +92,11 @@ export async function openStore(selection: StoreSelection, use: EmbeddedUse, pro
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       });
       pool.on('error', () => {}); // an idle client dying is reported by the next call, as store_unavailable
-      const store = new PostgresUserEngineStore({ connection: fromNodePostgres(pool), ...schema });
+      const store = new PostgresUserEngineStore({
+        connection: fromNodePostgres(pool, { prepare: selection.prepare }),
+        ...schema,
+        ...(selection.timeoutMs === undefined ? {} : { timeoutMs: selection.timeoutMs }),
+      });
       return {
         store,
         close: async () => {

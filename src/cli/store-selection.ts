@@ -24,6 +24,10 @@ export type StoreSelection =
       source: '--database-url' | 'DATABASE_URL';
       target: DatabaseTarget;
       schema: string | undefined;
+      /** False with --no-prepare: no named prepared statements (a transaction-mode pooler such as PgBouncer). */
+      prepare: boolean;
+      /** --timeout MS: each call to the server fails as unavailable after this long. */
+      timeoutMs: number | undefined;
     }
   | { kind: 'embedded'; dir: string; dataDirGiven: boolean; schema: string | undefined };
 
@@ -37,7 +41,9 @@ export function selectStore(options: Options, env: NodeJS.ProcessEnv): StoreSele
   if (schema !== undefined) checkSchema(schema);
   const flagUrl = options.string('database-url');
   const envUrl = env.DATABASE_URL === '' ? undefined : env.DATABASE_URL;
+  const serverOnly = options.has('no-prepare') || options.has('timeout');
   if (options.flag('memory')) {
+    if (serverOnly) throw new UsageError('--no-prepare and --timeout apply to a server store, not --memory');
     if (flagUrl !== undefined) throw new UsageError('--memory and --database-url cannot be combined: choose one store');
     if (options.has('data-dir')) throw new UsageError('--memory and --data-dir cannot be combined: choose one store');
     return { kind: 'memory', schema };
@@ -49,7 +55,20 @@ export function selectStore(options: Options, env: NodeJS.ProcessEnv): StoreSele
       throw new UsageError(`--data-dir selects the embedded database, but ${source} selects a server: choose one`);
     }
     const target = databaseTarget(url, source);
-    return { kind: 'postgres', url: libpqSslSemantics(url), source, target, schema };
+    return {
+      kind: 'postgres',
+      url: libpqSslSemantics(url),
+      source,
+      target,
+      schema,
+      prepare: !options.flag('no-prepare'),
+      timeoutMs: timeoutOption(options),
+    };
+  }
+  if (serverOnly) {
+    throw new UsageError(
+      '--no-prepare and --timeout apply to a server store: give --database-url (or set DATABASE_URL)',
+    );
   }
   const dataDir = options.string('data-dir');
   return { kind: 'embedded', dir: resolve(dataDir ?? '.user-engine'), dataDirGiven: dataDir !== undefined, schema };
@@ -143,4 +162,14 @@ export function storeFlags(selection: StoreSelection): string {
   if (selection.kind === 'embedded' && selection.dataDirGiven) flags.push(`--data-dir ${selection.dir}`);
   if (selection.schema !== undefined) flags.push(`--schema ${selection.schema}`);
   return flags.map((f) => ` ${f}`).join('');
+}
+
+/** `--timeout MS`: a whole number of milliseconds, 1 to 3,600,000. */
+function timeoutOption(options: Options): number | undefined {
+  const value = options.string('timeout');
+  if (value === undefined) return undefined;
+  const ms = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(ms >= 1 && ms <= 3_600_000))
+    throw new UsageError('--timeout must be a whole number of milliseconds from 1 to 3600000');
+  return ms;
 }
