@@ -13,5 +13,7 @@ const memoryStore: StoreFactory = async () => {
   };
 };
 
-runStoreConformance(runner, 'memory', memoryStore, { capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode'] });
+runStoreConformance(runner, 'memory', memoryStore, {
+  capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode', 'delivery'],
+});
 runEngineScenarios(runner, 'memory', memoryStore);

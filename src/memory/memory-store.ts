@@ -1,3 +1,13 @@
+import {
+  type ClaimToken,
+  normalizeClaimRequest,
+  normalizeClaims,
+  normalizeCutoff,
+  normalizeDeliveryQuery,
+  normalizeFailure,
+  normalizeSeqs,
+  type OutboxDelivery,
+} from '../store/delivery.js';
 import { conflictOnKey, StoreUnavailableError } from '../store/errors.js';
 import { copyJsonObject } from '../store/json.js';
 import { MemoryTables } from '../store/memory-tables.js';
@@ -173,10 +183,8 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     const q = normalizeOutboxQuery(query);
     this.#assertReady();
     const out: OutboxMessage[] = [];
-    for (const row of this.#db.outbox) {
-      if (row.seq <= q.afterSeq) continue;
+    for (const row of this.#db.undeliveredOutbox(q.afterSeq, q.limit)) {
       out.push({ ...row, payload: copyJsonObject(row.payload) });
-      if (out.length === q.limit) break;
     }
     return out;
   }
@@ -188,12 +196,56 @@ export class InMemoryUserEngineStore implements UserEngineStore {
       const size = this.#db.records.get(kind)?.size ?? 0;
       if (size > 0) records[kind] = size;
     }
-    return { records, audit: this.#db.audit.length, outboxPending: this.#db.outbox.length };
+    return { records, audit: this.#db.audit.length, outboxPending: this.#db.undelivered };
   }
 
   async close(): Promise<void> {
     this.#closed = true;
   }
+
+  /** Outbox delivery on the in-memory tables; lease and retry times come from the store's clock. */
+  readonly delivery: OutboxDelivery = {
+    claim: async (request) => {
+      const { relay, limit, leaseMs } = normalizeClaimRequest(request);
+      this.#assertReady();
+      return this.#db.claim(relay, limit, leaseMs, this.#clock().getTime());
+    },
+    acknowledge: async (claims) => {
+      const tokens = normalizeClaims(claims);
+      this.#assertReady();
+      return this.#db.acknowledge(tokens, this.#clock().getTime());
+    },
+    fail: async (claim, failure) => {
+      const [token] = normalizeClaims([claim]);
+      const checked = normalizeFailure(failure);
+      this.#assertReady();
+      return this.#db.fail(token as ClaimToken, checked, this.#clock().getTime());
+    },
+    release: async (claims) => {
+      const tokens = normalizeClaims(claims);
+      this.#assertReady();
+      return this.#db.release(tokens);
+    },
+    inspect: async (query) => {
+      const { state, afterSeq, limit } = normalizeDeliveryQuery(query);
+      this.#assertReady();
+      return this.#db.inspect(state, afterSeq, limit);
+    },
+    replay: async (seqs) => {
+      const checked = normalizeSeqs(seqs);
+      this.#assertReady();
+      return this.#db.replay(checked);
+    },
+    prune: async (request) => {
+      const cutoff = normalizeCutoff(request);
+      this.#assertReady();
+      return this.#db.prune(cutoff);
+    },
+    stats: async () => {
+      this.#assertReady();
+      return this.#db.deliveryStats();
+    },
+  };
 
   #read(kind: string, id: string): StoreRecord | null {
     this.#assertOpen();

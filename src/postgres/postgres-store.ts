@@ -1,4 +1,16 @@
 import {
+  type ClaimToken,
+  type DeliveryState,
+  type DeliveryStats,
+  normalizeClaimRequest,
+  normalizeClaims,
+  normalizeCutoff,
+  normalizeDeliveryQuery,
+  normalizeFailure,
+  normalizeSeqs,
+  type OutboxDelivery,
+} from '../store/delivery.js';
+import {
   conflictKeyOf,
   conflictOnKey,
   SchemaNotReadyError,
@@ -54,6 +66,16 @@ import { migrationScript, migrationsFor, type PostgresMigration } from './migrat
 import { type SchemaName, schemaName } from './schema-name.js';
 import { countRecordsSql } from './sql/count-records.js';
 import { listRecordsParams, listRecordsSql } from './sql/list-records.js';
+import {
+  acknowledgeSql,
+  claimSql,
+  deliveryStatsSql,
+  failSql,
+  inspectSql,
+  pruneSql,
+  releaseSql,
+  replaySql,
+} from './sql/outbox-delivery.js';
 import { readAppliedVersionsSql } from './sql/read-applied-versions.js';
 import { readAuditParams, readAuditSql } from './sql/read-audit.js';
 import { readIndexedRecordParams, readIndexedRecordSql } from './sql/read-indexed-record.js';
@@ -109,6 +131,14 @@ interface Statements {
   readAudit: string;
   readPendingOutbox: string;
   countRecords: string;
+  claim: string;
+  acknowledge: string;
+  fail: string;
+  release: string;
+  inspect: string;
+  replay: string;
+  prune: string;
+  deliveryStats: string;
 }
 
 /**
@@ -169,6 +199,14 @@ export class PostgresUserEngineStore implements UserEngineStore {
       readAudit: readAuditSql(s),
       readPendingOutbox: readPendingOutboxSql(s),
       countRecords: countRecordsSql(s),
+      claim: claimSql(s),
+      acknowledge: acknowledgeSql(s),
+      fail: failSql(s),
+      release: releaseSql(s),
+      inspect: inspectSql(s),
+      replay: replaySql(s),
+      prune: pruneSql(s),
+      deliveryStats: deliveryStatsSql(s),
     };
   }
 
@@ -327,16 +365,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
       readPendingOutboxParams(q.afterSeq, q.limit),
       'pendingOutbox',
     );
-    return rows.map((row) =>
-      fromRow('outbox', () => ({
-        seq: normalizeInteger(row.seq, 'seq'),
-        id: String(row.id),
-        topic: String(row.topic),
-        key: String(row.key),
-        payload: parseJsonObject(row.payload, 'payload'),
-        createdAt: normalizeTimestamp(row.created_at, 'createdAt'),
-      })),
-    );
+    return rows.map((row) => fromRow('outbox', () => outboxMessageFromRow(row)));
   }
 
   async recordCounts(): Promise<RecordCounts> {
@@ -355,6 +384,91 @@ export class PostgresUserEngineStore implements UserEngineStore {
     for (const [kind, n] of kinds) counts.records[kind] = n;
     return counts;
   }
+
+  /** Outbox delivery on the `outbox_delivery` table (schema version 5); times are the server's. */
+  readonly delivery: OutboxDelivery = {
+    claim: async (request) => {
+      const { relay, limit, leaseMs } = normalizeClaimRequest(request);
+      await this.#ensureReady();
+      const rows = await this.#query(this.#sql.claim, [relay, limit, leaseMs], 'claim');
+      return rows.map((row) =>
+        fromRow('outbox', () => ({
+          ...outboxMessageFromRow(row),
+          attempt: normalizeInteger(row.attempts, 'attempts'),
+          claim: String(row.claim),
+        })),
+      );
+    },
+    acknowledge: async (claims) => {
+      const tokens = normalizeClaims(claims);
+      if (tokens.length === 0) return 0;
+      await this.#ensureReady();
+      const rows = await this.#query(this.#sql.acknowledge, claimArrays(tokens), 'acknowledge');
+      return rows.length;
+    },
+    fail: async (claim, failure) => {
+      const [token] = normalizeClaims([claim]) as [ClaimToken];
+      const f = normalizeFailure(failure);
+      await this.#ensureReady();
+      const rows = await this.#query(
+        this.#sql.fail,
+        [token.seq, token.claim, f.maxAttempts, f.retryInMs, f.error],
+        'fail',
+      );
+      const state = rows[0]?.state;
+      return state === undefined ? 'not_held' : state === 'dead' ? 'dead' : 'retry';
+    },
+    release: async (claims) => {
+      const tokens = normalizeClaims(claims);
+      if (tokens.length === 0) return 0;
+      await this.#ensureReady();
+      return (await this.#query(this.#sql.release, claimArrays(tokens), 'release')).length;
+    },
+    inspect: async (query) => {
+      const q = normalizeDeliveryQuery(query);
+      await this.#ensureReady();
+      const rows = await this.#query(this.#sql.inspect, [q.state, q.afterSeq, q.limit], 'inspect');
+      return rows.map((row) =>
+        fromRow('outbox_delivery', () => ({
+          seq: normalizeInteger(row.seq, 'seq'),
+          id: String(row.id),
+          topic: String(row.topic),
+          key: String(row.key),
+          state: q.state,
+          attempts: normalizeInteger(row.attempts, 'attempts'),
+          lastError: row.last_error == null ? null : String(row.last_error),
+          createdAt: normalizeTimestamp(row.created_at, 'createdAt'),
+          settledAt: row.settled_at == null ? null : normalizeTimestamp(row.settled_at, 'settledAt'),
+        })),
+      );
+    },
+    replay: async (seqs) => {
+      const checked = normalizeSeqs(seqs);
+      if (checked.length === 0) return 0;
+      await this.#ensureReady();
+      return (await this.#query(this.#sql.replay, [checked], 'replay')).length;
+    },
+    prune: async (request) => {
+      const cutoff = normalizeCutoff(request);
+      await this.#ensureReady();
+      const rows = await this.#query(this.#sql.prune, [cutoff], 'prune');
+      return fromRow('prune', () => normalizeInteger(rows[0]?.n ?? 0, 'n'));
+    },
+    stats: async () => {
+      await this.#ensureReady();
+      const rows = await this.#query(this.#sql.deliveryStats, [], 'stats');
+      const stats: DeliveryStats = { pending: 0, claimed: 0, delivered: 0, dead: 0, oldestUndeliveredAt: null };
+      for (const row of rows) {
+        const name = String(row.name);
+        if (name === '#oldest') {
+          stats.oldestUndeliveredAt = row.at == null ? null : normalizeTimestamp(row.at, 'at');
+        } else if (name in stats && name !== 'oldestUndeliveredAt') {
+          stats[name as DeliveryState] = fromRow('stats', () => normalizeInteger(row.n, 'count'));
+        }
+      }
+      return stats;
+    },
+  };
 
   /** The store opened nothing, so it closes nothing: the connection stays the application's. */
   async close(): Promise<void> {
@@ -517,6 +631,23 @@ function fromRow<T>(table: string, read: () => T): T {
       { cause },
     );
   }
+}
+
+/** An outbox message from a row the store selected. */
+function outboxMessageFromRow(row: Record<string, unknown>): OutboxMessage {
+  return {
+    seq: normalizeInteger(row.seq, 'seq'),
+    id: String(row.id),
+    topic: String(row.topic),
+    key: String(row.key),
+    payload: parseJsonObject(row.payload, 'payload'),
+    createdAt: normalizeTimestamp(row.created_at, 'createdAt'),
+  };
+}
+
+/** Claim tokens as the two parallel arrays the delivery statements take. */
+function claimArrays(tokens: readonly ClaimToken[]): unknown[] {
+  return [tokens.map((t) => t.seq), tokens.map((t) => t.claim)];
 }
 
 /** A record from a row the store selected, or a store fault that says what may have caused it. */

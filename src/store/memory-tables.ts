@@ -1,3 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  ClaimedMessage,
+  ClaimToken,
+  DeliveryFailure,
+  DeliveryRecord,
+  DeliveryState,
+  DeliveryStats,
+} from './delivery.js';
 import type { SerializedRecord } from './record.js';
 import { planRekey, type RekeyStep } from './rekey.js';
 import type { AppliedSchemaVersion } from './schema.js';
@@ -25,6 +34,20 @@ export interface StoredOutbox {
   createdAt: string;
 }
 
+/** A message's delivery state, beside the message (see `OutboxDelivery`). */
+interface DeliveryRow {
+  state: DeliveryState;
+  attempts: number;
+  claim: string | null;
+  relay: string | null;
+  /** Epoch milliseconds: a claim holds until then. */
+  leaseUntil: number;
+  /** Epoch milliseconds: a pending message is not claimable before then. */
+  nextAttemptAt: number;
+  lastError: string | null;
+  settledAt: string | null;
+}
+
 /** The first expectation of a batch that did not hold. */
 export interface FailedExpectation {
   /** 1-based position among the batch's checks, then its writes: the order the Postgres function reports. */
@@ -45,6 +68,12 @@ export class MemoryTables {
   readonly outbox: StoredOutbox[] = [];
   /** Each kind's ids in code point order, for keyset pages. */
   readonly #order = new Map<string, SortedIds>();
+  /** Delivery state by outbox seq; every message has one from its commit on. */
+  readonly #delivery = new Map<number, DeliveryRow>();
+  /** Every outbox message before this index is delivered or dead: scans for work start here. */
+  #settledPrefix = 0;
+  /** Messages per delivery state. */
+  readonly #perState: Record<DeliveryState, number> = { pending: 0, claimed: 0, delivered: 0, dead: 0 };
   readonly #nextSeq = { audit: 1, outbox: 1 };
   readonly #schemaVersions: AppliedSchemaVersion[] = [];
   #schemaRevision = 0;
@@ -110,9 +139,202 @@ export class MemoryTables {
       this.audit.push({ seq: this.#nextSeq.audit++, at, ...e });
     }
     for (const m of batch.outbox) {
-      this.outbox.push({ seq: this.#nextSeq.outbox++, createdAt: at, ...m });
+      const seq = this.#nextSeq.outbox++;
+      this.outbox.push({ seq, createdAt: at, ...m });
+      this.#delivery.set(seq, {
+        state: 'pending',
+        attempts: 0,
+        claim: null,
+        relay: null,
+        leaseUntil: 0,
+        nextAttemptAt: 0,
+        lastError: null,
+        settledAt: null,
+      });
+      this.#perState.pending += 1;
     }
     return null;
+  }
+
+  // ----- outbox delivery (the rules: OutboxDelivery in delivery.ts)
+
+  /** Messages not yet delivered nor dead: what `recordCounts` calls pending. */
+  get undelivered(): number {
+    return this.#perState.pending + this.#perState.claimed;
+  }
+
+  /** Outbox messages not yet delivered nor dead, by seq, after `afterSeq`. */
+  undeliveredOutbox(afterSeq: number, limit: number): StoredOutbox[] {
+    const out: StoredOutbox[] = [];
+    for (const message of this.#unsettledTail()) {
+      if (message.seq <= afterSeq) continue;
+      const state = this.#delivery.get(message.seq)?.state;
+      if (state !== 'pending' && state !== 'claimed') continue;
+      out.push(message);
+      if (out.length === limit) break;
+    }
+    return out;
+  }
+
+  claim(relay: string, limit: number, leaseMs: number, now: number): ClaimedMessage[] {
+    const claimed: ClaimedMessage[] = [];
+    const keysSeen = new Set<string>();
+    for (const message of this.#unsettledTail()) {
+      if (claimed.length === limit) break;
+      const row = this.#delivery.get(message.seq) as DeliveryRow;
+      if (row.state !== 'pending' && row.state !== 'claimed') continue;
+      // Only the oldest unsettled message of a key may go out: later ones wait for it.
+      if (keysSeen.has(message.key)) continue;
+      keysSeen.add(message.key);
+      const claimable =
+        (row.state === 'pending' && row.nextAttemptAt <= now) || (row.state === 'claimed' && row.leaseUntil <= now);
+      if (!claimable) continue;
+      this.#move(row, 'claimed');
+      row.attempts += 1;
+      row.claim = randomUUID();
+      row.relay = relay;
+      row.leaseUntil = now + leaseMs;
+      claimed.push({
+        seq: message.seq,
+        id: message.id,
+        topic: message.topic,
+        key: message.key,
+        payload: JSON.parse(message.payload),
+        createdAt: message.createdAt,
+        attempt: row.attempts,
+        claim: row.claim,
+      });
+    }
+    return claimed;
+  }
+
+  acknowledge(claims: readonly ClaimToken[], now: number): number {
+    let n = 0;
+    for (const token of claims) {
+      const row = this.#held(token);
+      if (row === undefined) continue;
+      this.#settle(row, 'delivered', now);
+      n += 1;
+    }
+    return n;
+  }
+
+  fail(token: ClaimToken, failure: DeliveryFailure, now: number): 'retry' | 'dead' | 'not_held' {
+    const row = this.#held(token);
+    if (row === undefined) return 'not_held';
+    row.lastError = failure.error;
+    if (row.attempts >= failure.maxAttempts) {
+      this.#settle(row, 'dead', now);
+      return 'dead';
+    }
+    this.#move(row, 'pending');
+    row.claim = null;
+    row.nextAttemptAt = now + failure.retryInMs;
+    return 'retry';
+  }
+
+  release(claims: readonly ClaimToken[]): number {
+    let n = 0;
+    for (const token of claims) {
+      const row = this.#held(token);
+      if (row === undefined) continue;
+      this.#move(row, 'pending');
+      row.attempts -= 1;
+      row.claim = null;
+      row.nextAttemptAt = 0;
+      n += 1;
+    }
+    return n;
+  }
+
+  inspect(state: DeliveryState, afterSeq: number, limit: number): DeliveryRecord[] {
+    const out: DeliveryRecord[] = [];
+    for (const message of this.outbox) {
+      if (message.seq <= afterSeq) continue;
+      const row = this.#delivery.get(message.seq) as DeliveryRow;
+      if (row.state !== state) continue;
+      out.push({
+        seq: message.seq,
+        id: message.id,
+        topic: message.topic,
+        key: message.key,
+        state: row.state,
+        attempts: row.attempts,
+        lastError: row.lastError,
+        createdAt: message.createdAt,
+        settledAt: row.settledAt,
+      });
+      if (out.length === limit) break;
+    }
+    return out;
+  }
+
+  replay(seqs: readonly number[]): number {
+    let n = 0;
+    for (const seq of new Set(seqs)) {
+      const row = this.#delivery.get(seq);
+      if (row === undefined || (row.state !== 'dead' && row.state !== 'delivered')) continue;
+      this.#move(row, 'pending');
+      Object.assign(row, { attempts: 0, claim: null, relay: null, nextAttemptAt: 0, lastError: null, settledAt: null });
+      this.#settledPrefix = 0;
+      n += 1;
+    }
+    return n;
+  }
+
+  prune(cutoff: string): number {
+    const before = this.outbox.length;
+    const kept = this.outbox.filter((message) => {
+      const row = this.#delivery.get(message.seq) as DeliveryRow;
+      const prune = row.state === 'delivered' && (row.settledAt ?? '') < cutoff;
+      if (prune) {
+        this.#delivery.delete(message.seq);
+        this.#perState.delivered -= 1;
+      }
+      return !prune;
+    });
+    this.outbox.splice(0, this.outbox.length, ...kept);
+    this.#settledPrefix = 0;
+    return before - kept.length;
+  }
+
+  deliveryStats(): DeliveryStats {
+    let oldest: string | null = null;
+    for (const message of this.#unsettledTail()) {
+      const state = this.#delivery.get(message.seq)?.state;
+      if (state === 'pending' || state === 'claimed') {
+        oldest = message.createdAt;
+        break;
+      }
+    }
+    return { ...this.#perState, oldestUndeliveredAt: oldest };
+  }
+
+  /** The outbox from its first unsettled message on (advancing the settled prefix as it goes). */
+  *#unsettledTail(): Generator<StoredOutbox> {
+    while (this.#settledPrefix < this.outbox.length) {
+      const state = this.#delivery.get((this.outbox[this.#settledPrefix] as StoredOutbox).seq)?.state;
+      if (state !== 'delivered' && state !== 'dead') break;
+      this.#settledPrefix += 1;
+    }
+    for (let i = this.#settledPrefix; i < this.outbox.length; i++) yield this.outbox[i] as StoredOutbox;
+  }
+
+  #held(token: ClaimToken): DeliveryRow | undefined {
+    const row = this.#delivery.get(token.seq);
+    return row !== undefined && row.state === 'claimed' && row.claim === token.claim ? row : undefined;
+  }
+
+  #move(row: DeliveryRow, state: DeliveryState): void {
+    this.#perState[row.state] -= 1;
+    this.#perState[state] += 1;
+    row.state = state;
+  }
+
+  #settle(row: DeliveryRow, state: 'delivered' | 'dead', now: number): void {
+    this.#move(row, state);
+    row.claim = null;
+    row.settledAt = new Date(now).toISOString();
   }
 
   /** A schema version's data step, in one synchronous step: every move, or (on a collision) none. */

@@ -59,6 +59,13 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
     breaking: true,
     rekey: Object.freeze({ kind: 'user-email', key: caseInsensitiveKey, ownerField: 'userId' }),
   }),
+  // Delivery state beside each outbox message; older code's messages are enqueued too (a trigger).
+  Object.freeze({
+    version: 5,
+    name: 'outbox delivery',
+    checksum: 'sha256:3431a08ec4b3d91d8ec5f0bd1f1b612425f2d373ce66812fb2853ceb6219be83',
+    breaking: false,
+  }),
 ]);
 
 /** The schema version this code needs: a store is ready when it has applied it (and nothing breaking after it). */

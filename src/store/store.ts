@@ -1,3 +1,4 @@
+import type { OutboxDelivery } from './delivery.js';
 import type { JsonObject } from './json.js';
 import type { StoreRecord } from './record.js';
 import type { MigrationReport, SchemaReadiness } from './schema.js';
@@ -49,8 +50,18 @@ export interface UserEngineStore {
   listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]>;
   /** Audit entries in commit order (`seq` ascending), after `afterSeq`, at most `limit` (default 100, at most 1000). */
   readAudit(query?: AuditQuery): Promise<AuditEntry[]>;
-  /** Outbox messages in commit order (`seq` ascending), after `afterSeq`, at most `limit` (default 100, at most 1000). */
+  /**
+   * Outbox messages not yet delivered (pending or claimed by a relay), in
+   * commit order (`seq` ascending), after `afterSeq`, at most `limit`
+   * (default 100, at most 1000).
+   */
   pendingOutbox(query?: OutboxQuery): Promise<OutboxMessage[]>;
+  /**
+   * Optional: delivery of the outbox by relays — claims with leases,
+   * acknowledgements, retries, dead letters (see `OutboxDelivery`). Both
+   * shipped stores offer it; `createOutboxRelay` needs it.
+   */
+  readonly delivery?: OutboxDelivery;
   /** Numbers only: no keys, ids or data. */
   recordCounts(): Promise<RecordCounts>;
   /** Releases only what the store itself opened; later calls fail with `store_unavailable`. */
@@ -150,5 +161,6 @@ export interface RecordCounts {
   /** Records per kind, keys sorted, kinds with no records omitted. */
   records: Record<string, number>;
   audit: number;
+  /** Outbox messages not yet delivered: pending, or claimed by a relay (dead ones are not counted). */
   outboxPending: number;
 }

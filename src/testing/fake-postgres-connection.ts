@@ -11,11 +11,22 @@ import { migrationScript, POSTGRES_MIGRATIONS } from '../postgres/migrations/ind
 import { type SchemaName, schemaName } from '../postgres/schema-name.js';
 import { countRecordsSql } from '../postgres/sql/count-records.js';
 import { listRecordsSql } from '../postgres/sql/list-records.js';
+import {
+  acknowledgeSql,
+  claimSql,
+  deliveryStatsSql,
+  failSql,
+  inspectSql,
+  pruneSql,
+  releaseSql,
+  replaySql,
+} from '../postgres/sql/outbox-delivery.js';
 import { readAppliedVersionsSql } from '../postgres/sql/read-applied-versions.js';
 import { readAuditSql } from '../postgres/sql/read-audit.js';
 import { readIndexedRecordSql } from '../postgres/sql/read-indexed-record.js';
 import { readPendingOutboxSql } from '../postgres/sql/read-pending-outbox.js';
 import { readRecordSql } from '../postgres/sql/read-record.js';
+import type { ClaimToken, DeliveryState } from '../store/delivery.js';
 import { MemoryTables } from '../store/memory-tables.js';
 import { type AppliedSchemaVersion, SCHEMA_VERSIONS } from '../store/schema.js';
 import type { CommitBatch } from '../store/unit-of-work.js';
@@ -87,6 +98,7 @@ export class FakePostgresConnection implements PostgresConnection {
       this.#readPendingOutbox(Number(afterSeq), Number(limit)),
     );
     this.#handlers.set(countRecordsSql(s), () => this.#countRecords());
+    this.#deliveryHandlers(s);
     this.#handlers.set(applyCommitSql(s), (params) => this.#applyCommit(params));
     for (const version of SCHEMA_VERSIONS) {
       const migration = POSTGRES_MIGRATIONS.find((m) => m.version === version.version);
@@ -265,26 +277,86 @@ export class FakePostgresConnection implements PostgresConnection {
   }
 
   #readPendingOutbox(afterSeq: number, limit: number): Rows {
-    this.#requireTables(1);
-    return this.#tables.outbox
-      .filter((m) => m.seq > afterSeq)
-      .slice(0, limit)
-      .map((m) => ({
+    this.#requireTables(5);
+    return this.#tables.undeliveredOutbox(afterSeq, limit).map((m) => ({
+      seq: String(m.seq),
+      id: m.id,
+      topic: m.topic,
+      key: m.key,
+      payload: m.payload,
+      created_at: m.createdAt,
+    }));
+  }
+
+  #countRecords(): Rows {
+    this.#requireTables(5);
+    const rows: Rows = [...this.#tables.records].map(([kind, rows]) => ({ name: kind, n: String(rows.size) }));
+    rows.push({ name: '#audit', n: String(this.#tables.audit.length) });
+    rows.push({ name: '#outbox', n: String(this.#tables.undelivered) });
+    return rows;
+  }
+
+  /** The outbox delivery statements, answered on the in-memory tables with this process's clock as the server's. */
+  #deliveryHandlers(s: SchemaName): void {
+    const tables = this.#tables;
+    const tokens = (seqs: unknown, claims: unknown): ClaimToken[] =>
+      (seqs as unknown[]).map((seq, i) => ({ seq: Number(seq), claim: String((claims as unknown[])[i]) }));
+    const handle = (text: string, answer: (params: unknown[]) => Rows) =>
+      this.#handlers.set(text, (params) => {
+        this.#requireTables(5);
+        return answer(params);
+      });
+    handle(claimSql(s), ([relay, limit, leaseMs]) =>
+      tables.claim(String(relay), Number(limit), Number(leaseMs), Date.now()).map((m) => ({
         seq: String(m.seq),
         id: m.id,
         topic: m.topic,
         key: m.key,
-        payload: m.payload,
+        payload: JSON.stringify(m.payload),
         created_at: m.createdAt,
-      }));
-  }
-
-  #countRecords(): Rows {
-    this.#requireTables(1);
-    const rows: Rows = [...this.#tables.records].map(([kind, rows]) => ({ name: kind, n: String(rows.size) }));
-    rows.push({ name: '#audit', n: String(this.#tables.audit.length) });
-    rows.push({ name: '#outbox', n: String(this.#tables.outbox.length) });
-    return rows;
+        attempts: m.attempt,
+        claim: m.claim,
+      })),
+    );
+    handle(acknowledgeSql(s), ([seqs, claims]) => {
+      const marked = tokens(seqs, claims).filter((t) => tables.acknowledge([t], Date.now()) === 1);
+      return marked.map((t) => ({ seq: String(t.seq) }));
+    });
+    handle(failSql(s), ([seq, claim, maxAttempts, retryInMs, error]) => {
+      const failure = { error: String(error), retryInMs: Number(retryInMs), maxAttempts: Number(maxAttempts) };
+      const outcome = tables.fail({ seq: Number(seq), claim: String(claim) }, failure, Date.now());
+      return outcome === 'not_held' ? [] : [{ state: outcome === 'dead' ? 'dead' : 'pending' }];
+    });
+    handle(releaseSql(s), ([seqs, claims]) =>
+      tokens(seqs, claims)
+        .filter((t) => tables.release([t]) === 1)
+        .map((t) => ({ seq: String(t.seq) })),
+    );
+    handle(inspectSql(s), ([state, afterSeq, limit]) =>
+      tables.inspect(String(state) as DeliveryState, Number(afterSeq), Number(limit)).map((r) => ({
+        seq: String(r.seq),
+        id: r.id,
+        topic: r.topic,
+        key: r.key,
+        state: r.state,
+        attempts: r.attempts,
+        last_error: r.lastError,
+        created_at: r.createdAt,
+        settled_at: r.settledAt,
+      })),
+    );
+    handle(replaySql(s), ([seqs]) =>
+      (seqs as unknown[]).map(Number).flatMap((seq) => (tables.replay([seq]) === 1 ? [{ seq: String(seq) }] : [])),
+    );
+    handle(pruneSql(s), ([cutoff]) => [{ n: String(tables.prune(new Date(String(cutoff)).toISOString())) }]);
+    handle(deliveryStatsSql(s), () => {
+      const stats = tables.deliveryStats();
+      const rows: Rows = (['pending', 'claimed', 'delivered', 'dead'] as const)
+        .filter((state) => stats[state] > 0)
+        .map((state) => ({ name: state, n: String(stats[state]), at: null }));
+      rows.push({ name: '#oldest', n: '0', at: stats.oldestUndeliveredAt });
+      return rows;
+    });
   }
 
   /** A write-batch statement: a conflict is answered with its position and nothing applied, as the server does. */

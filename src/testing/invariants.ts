@@ -40,6 +40,8 @@ export interface InvariantExpectations {
  * - each user's version equals the number of audit entries about it (every
  *   successful command wrote exactly one, in the same transaction);
  * - audit entries and outbox messages describe the same changes, one to one;
+ * - per user, outbox messages in seq order carry increasing versions — seq
+ *   order is commit order for one user, which is what a relay delivers by;
  * - an erased user holds no personal data, and a user whose erasure was
  *   acknowledged is still erased.
  * Failure messages name user ids and record kinds only, never a value.
@@ -146,6 +148,16 @@ export async function checkUserInvariants(
     [...auditChanges].every((c) => outboxChanges.has(c)) && auditChanges.size === outboxChanges.size,
     'the audit entries and the outbox messages do not describe the same changes',
   );
+  const lastVersion = new Map<string, number>();
+  for (const message of outbox) {
+    const version = Number(message.payload.version);
+    const before = lastVersion.get(message.key) ?? 0;
+    check(
+      version > before,
+      `user ${message.key}: outbox message ${message.seq} carries version ${version} after version ${before} (seq order is not commit order)`,
+    );
+    lastVersion.set(message.key, Math.max(before, version));
+  }
   if (expect.acknowledged !== undefined) {
     const most = expect.acknowledged + (expect.unacknowledged ?? 0);
     check(

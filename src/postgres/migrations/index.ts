@@ -5,6 +5,7 @@ import { initialTables } from './001-initial-tables.js';
 import { commitFunction } from './002-commit-function.js';
 import { exactCommit } from './003-exact-commit.js';
 import { rekeyStatement } from './004-email-keys.js';
+import { outboxDelivery } from './005-outbox-delivery.js';
 
 /**
  * One schema version for Postgres. `__SCHEMA__` in `sql` stands for the quoted
@@ -24,6 +25,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = Object.freeze([
   { version: 2, name: 'one-statement commit function', sql: commitFunction },
   { version: 3, name: 'one concurrency rule for every commit path', sql: exactCommit },
   { version: 4, name: 'email index keys: width-mapped, case-folded, NFC', sql: rekeyStatement, rekey: true },
+  { version: 5, name: 'outbox delivery', sql: outboxDelivery },
 ]);
 
 /** The checksum recorded for a migration: SHA-256 over its text as written, placeholder included. */

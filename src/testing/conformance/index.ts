@@ -2,6 +2,7 @@ import { registerSuite, type StoreFactory, type SuiteOptions, type TestRunner } 
 import { auditOutboxCases } from './audit-outbox.js';
 import { countCases } from './counts.js';
 import { dataMigrationCases } from './data-migrations.js';
+import { deliveryCases } from './delivery.js';
 import { lifecycleCases } from './lifecycle.js';
 import { recordCases } from './records.js';
 import { schemaCases } from './schema.js';
@@ -16,6 +17,7 @@ export const conformanceCases: readonly Case[] = [
   ...auditOutboxCases,
   ...countCases,
   ...dataMigrationCases,
+  ...deliveryCases,
   ...lifecycleCases,
 ];
 

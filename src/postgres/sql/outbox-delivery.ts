@@ -1,0 +1,92 @@
+import type { SchemaName } from '../schema-name.js';
+import { isoTimestamp } from './record-columns.js';
+
+// The statements of outbox delivery (see OutboxDelivery and migrations/005-outbox-delivery.ts).
+// Times are the server's (now()), so relays on several machines share one clock.
+
+const UNSETTLED = `('pending', 'claimed')`;
+
+/**
+ * Claims up to $2 messages for relay $1 for $3 milliseconds: among unsettled
+ * messages, oldest first, each the oldest unsettled message of its key, and
+ * claimable (pending and due, or claimed with its lease run out). `FOR
+ * UPDATE SKIP LOCKED` keeps two relays from taking one message; a message
+ * another relay claimed meanwhile fails the re-check of the WHERE clause.
+ */
+export const claimSql = (s: SchemaName) => `WITH candidates AS (
+  SELECT d.seq FROM ${s.quoted}.outbox_delivery d
+  WHERE d.state IN ${UNSETTLED}
+    AND ((d.state = 'pending' AND d.next_attempt_at <= now()) OR (d.state = 'claimed' AND d.lease_until <= now()))
+    AND NOT EXISTS (
+      SELECT FROM ${s.quoted}.outbox_delivery e
+      WHERE e.key = d.key AND e.state IN ${UNSETTLED} AND e.seq < d.seq)
+  ORDER BY d.seq
+  LIMIT $2::integer
+  FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE ${s.quoted}.outbox_delivery d
+  SET state = 'claimed', attempts = d.attempts + 1, claim_token = gen_random_uuid(), claimed_by = $1::text,
+      lease_until = now() + $3::integer * interval '1 millisecond'
+  FROM candidates c WHERE d.seq = c.seq
+  RETURNING d.seq, d.attempts, d.claim_token
+)
+SELECT o.seq, o.id, o.type AS topic, o.aggregateid AS key, o.payload::text AS payload,
+       ${isoTimestamp('o.created_at')} AS created_at, c.attempts, c.claim_token::text AS claim
+FROM claimed c JOIN ${s.quoted}.outbox o ON o.seq = c.seq
+ORDER BY o.seq`;
+
+/** Marks the messages of the held claims ($1 seqs, $2 tokens, pairwise) delivered; one row per message marked. */
+export const acknowledgeSql = (s: SchemaName) => `UPDATE ${s.quoted}.outbox_delivery d
+SET state = 'delivered', settled_at = now(), claim_token = NULL
+FROM unnest($1::bigint[], $2::uuid[]) AS t(seq, claim)
+WHERE d.seq = t.seq AND d.claim_token = t.claim AND d.state = 'claimed'
+RETURNING d.seq`;
+
+/** A failed delivery of a held claim: dead once it has had $3 attempts, else pending again after $4 ms. */
+export const failSql = (s: SchemaName) => `UPDATE ${s.quoted}.outbox_delivery
+SET state = CASE WHEN attempts >= $3::integer THEN 'dead' ELSE 'pending' END,
+    settled_at = CASE WHEN attempts >= $3::integer THEN now() END,
+    next_attempt_at = now() + $4::integer * interval '1 millisecond',
+    last_error = $5::text, claim_token = NULL
+WHERE seq = $1::bigint AND claim_token = $2::uuid AND state = 'claimed'
+RETURNING state`;
+
+/** Gives held claims back without counting the attempt. */
+export const releaseSql = (s: SchemaName) => `UPDATE ${s.quoted}.outbox_delivery d
+SET state = 'pending', attempts = d.attempts - 1, claim_token = NULL, next_attempt_at = '-infinity'
+FROM unnest($1::bigint[], $2::uuid[]) AS t(seq, claim)
+WHERE d.seq = t.seq AND d.claim_token = t.claim AND d.state = 'claimed'
+RETURNING d.seq`;
+
+/** Messages in state $1 after seq $2, at most $3, with their delivery state. */
+export const inspectSql = (
+  s: SchemaName,
+) => `SELECT d.seq, o.id, o.type AS topic, o.aggregateid AS key, d.state, d.attempts,
+       d.last_error, ${isoTimestamp('o.created_at')} AS created_at,
+       CASE WHEN d.settled_at IS NULL THEN NULL ELSE ${isoTimestamp('d.settled_at')} END AS settled_at
+FROM ${s.quoted}.outbox_delivery d JOIN ${s.quoted}.outbox o ON o.seq = d.seq
+WHERE d.state = $1::text AND d.seq > $2::bigint
+ORDER BY d.seq LIMIT $3::integer`;
+
+/** Dead or delivered messages ($1 seqs) made pending again, attempts reset. */
+export const replaySql = (s: SchemaName) => `UPDATE ${s.quoted}.outbox_delivery
+SET state = 'pending', attempts = 0, claim_token = NULL, claimed_by = NULL, lease_until = NULL,
+    next_attempt_at = '-infinity', last_error = NULL, settled_at = NULL
+WHERE seq = ANY($1::bigint[]) AND state IN ('dead', 'delivered')
+RETURNING seq`;
+
+/** Delivered messages settled before $1, deleted with their outbox rows; one row: how many. */
+export const pruneSql = (s: SchemaName) => `WITH gone AS (
+  DELETE FROM ${s.quoted}.outbox_delivery WHERE state = 'delivered' AND settled_at < $1::timestamptz RETURNING seq
+), removed AS (
+  DELETE FROM ${s.quoted}.outbox o USING gone WHERE o.seq = gone.seq RETURNING 1
+)
+SELECT count(*) AS n FROM removed`;
+
+/** Messages per state, and the commit time of the oldest unsettled one (name '#oldest', in `at`). */
+export const deliveryStatsSql = (s: SchemaName) => `SELECT state AS name, count(*) AS n, NULL AS at
+FROM ${s.quoted}.outbox_delivery GROUP BY state
+UNION ALL
+SELECT '#oldest', 0, (
+  SELECT ${isoTimestamp('o.created_at')} FROM ${s.quoted}.outbox_delivery d JOIN ${s.quoted}.outbox o ON o.seq = d.seq
+  WHERE d.state IN ${UNSETTLED} ORDER BY d.seq LIMIT 1)`;

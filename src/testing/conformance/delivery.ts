@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import type { ClaimedMessage, OutboxDelivery } from '../../store/delivery.js';
+import type { UserEngineStore } from '../../store/store.js';
+import { rejectsWith } from '../assertions.js';
+import type { Case } from './support.js';
+
+/** The store's delivery, which a case that requires 'delivery' may count on. */
+function deliveryOf(store: UserEngineStore): OutboxDelivery {
+  assert.ok(store.delivery, 'the factory declared delivery but the store has no delivery');
+  return store.delivery;
+}
+
+/** Commits one message per entry of `keys`, in order, each in its own transaction. */
+async function enqueue(store: UserEngineStore, keys: readonly string[]): Promise<void> {
+  for (const [i, key] of keys.entries()) {
+    await store.transaction(async (tx) => {
+      tx.enqueueOutbox({ topic: 'note.sent', key, payload: { n: i } });
+    });
+  }
+}
+
+const lease = { relay: 'relay-a', leaseMs: 60_000 };
+const seqsOf = (messages: readonly ClaimedMessage[]) => messages.map((m) => m.seq);
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Conformance: outbox delivery — claims with leases, acknowledgements, retries, dead letters, replay, pruning. */
+export const deliveryCases: readonly Case[] = [
+  {
+    name: 'a committed message is pending; a claim hands it out once with a token; an acknowledgement settles it',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await enqueue(store, ['k1']);
+      assert.deepEqual(await delivery.stats(), {
+        pending: 1,
+        claimed: 0,
+        delivered: 0,
+        dead: 0,
+        oldestUndeliveredAt: (await store.pendingOutbox())[0]?.createdAt ?? null,
+      });
+      const [message] = await delivery.claim(lease);
+      assert.ok(message);
+      assert.equal(message.attempt, 1);
+      assert.equal(message.topic, 'note.sent');
+      assert.deepEqual(message.payload, { n: 0 });
+      assert.deepEqual(await delivery.claim(lease), [], 'a held claim is not handed out again');
+      assert.equal((await store.recordCounts()).outboxPending, 1, 'claimed is not yet delivered');
+      assert.equal(await delivery.acknowledge([message]), 1);
+      assert.equal(await delivery.acknowledge([message]), 0, 'acknowledging twice marks nothing');
+      assert.equal((await store.recordCounts()).outboxPending, 0);
+      assert.deepEqual(await store.pendingOutbox(), []);
+      assert.deepEqual(await delivery.stats(), {
+        pending: 0,
+        claimed: 0,
+        delivered: 1,
+        dead: 0,
+        oldestUndeliveredAt: null,
+      });
+      const [delivered] = await delivery.inspect({ state: 'delivered' });
+      assert.equal(delivered?.seq, message.seq);
+      assert.match(delivered?.settledAt ?? '', /^\d{4}-\d\d-\d\dT/);
+    },
+  },
+  {
+    name: 'one key at a time: only the oldest unsettled message of a key is claimable, whatever the limit',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await enqueue(store, ['k1', 'k1', 'k2', 'k1', 'k3']);
+      const first = await delivery.claim({ ...lease, limit: 10 });
+      assert.deepEqual(
+        first.map((m) => [m.key, m.payload.n]),
+        [
+          ['k1', 0],
+          ['k2', 2],
+          ['k3', 4],
+        ],
+      );
+      assert.deepEqual(await delivery.claim({ ...lease, limit: 10 }), [], 'k1 waits for its first message');
+      await delivery.acknowledge(first);
+      const second = await delivery.claim({ ...lease, limit: 10 });
+      assert.deepEqual(
+        second.map((m) => m.payload.n),
+        [1],
+      );
+      await delivery.acknowledge(second);
+      assert.deepEqual(
+        (await delivery.claim({ ...lease, limit: 10 })).map((m) => m.payload.n),
+        [3],
+      );
+    },
+  },
+  {
+    name: 'a claim whose lease ran out is claimable again; the old token no longer acknowledges',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await enqueue(store, ['k1']);
+      const [first] = await delivery.claim({ relay: 'dies', leaseMs: 1000 });
+      assert.ok(first);
+      await pause(1200);
+      const [again] = await delivery.claim({ relay: 'takes-over', leaseMs: 60_000 });
+      assert.equal(again?.seq, first.seq);
+      assert.equal(again?.attempt, 2);
+      assert.equal(await delivery.acknowledge([first]), 0, 'the expired claim is not held');
+      assert.equal(await delivery.fail(first, { error: 'late', retryInMs: 0, maxAttempts: 5 }), 'not_held');
+      assert.equal(await delivery.acknowledge([again as ClaimedMessage]), 1);
+    },
+  },
+  {
+    name: 'a failure is retried only after its backoff, its key waits for it, and other keys go on',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await enqueue(store, ['k1', 'k1', 'k2']);
+      const [first] = await delivery.claim({ ...lease, limit: 1 });
+      assert.ok(first);
+      assert.equal(await delivery.fail(first, { error: 'broker said no', retryInMs: 60_000, maxAttempts: 5 }), 'retry');
+      const [pending] = await delivery.inspect({ state: 'pending' });
+      assert.equal(pending?.seq, first.seq);
+      assert.equal(pending?.lastError, 'broker said no');
+      assert.equal(pending?.attempts, 1);
+      const next = await delivery.claim({ ...lease, limit: 10 });
+      assert.deepEqual(
+        next.map((m) => m.key),
+        ['k2'],
+        'k1 waits for its first message, which waits for its backoff',
+      );
+    },
+  },
+  {
+    name: 'dead letters: the attempt limit kills a message, later messages of its key go on, replay brings it back',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await enqueue(store, ['k1', 'k1']);
+      let [message] = await delivery.claim(lease);
+      assert.ok(message);
+      assert.equal(await delivery.fail(message, { error: 'first', retryInMs: 0, maxAttempts: 2 }), 'retry');
+      [message] = await delivery.claim(lease);
+      assert.equal(message?.attempt, 2);
+      assert.equal(
+        await delivery.fail(message as ClaimedMessage, { error: 'second', retryInMs: 0, maxAttempts: 2 }),
+        'dead',
+      );
+      const [dead] = await delivery.inspect({ state: 'dead' });
+      assert.equal(dead?.seq, message?.seq);
+      assert.equal(dead?.lastError, 'second');
+      assert.equal(dead?.attempts, 2);
+      assert.equal((await delivery.stats()).dead, 1);
+      const [next] = await delivery.claim(lease);
+      assert.deepEqual(next?.payload, { n: 1 }, 'a dead message does not block its key');
+      await delivery.acknowledge([next as ClaimedMessage]);
+      assert.equal(await delivery.replay([dead?.seq ?? 0]), 1);
+      const [replayed] = await delivery.claim(lease);
+      assert.equal(replayed?.seq, dead?.seq);
+      assert.equal(replayed?.attempt, 1, 'a replay starts counting again');
+      await delivery.acknowledge([replayed as ClaimedMessage]);
+      assert.equal(await delivery.replay([replayed?.seq ?? 0]), 1, 'a delivered message can be replayed too');
+      assert.equal((await delivery.stats()).pending, 1);
+    },
+  },
+  {
+    name: 'release gives claims back without counting the attempt',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await enqueue(store, ['k1', 'k2']);
+      const claimed = await delivery.claim(lease);
+      assert.equal(await delivery.release(claimed), 2);
+      const again = await delivery.claim(lease);
+      assert.deepEqual(seqsOf(again), seqsOf(claimed));
+      assert.deepEqual(
+        again.map((m) => m.attempt),
+        [1, 1],
+      );
+    },
+  },
+  {
+    name: 'prune deletes delivered messages settled before the cut-off, and nothing else',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await enqueue(store, ['k1', 'k2', 'k3']);
+      const claimed = await delivery.claim(lease);
+      await delivery.acknowledge(claimed.slice(0, 2));
+      assert.equal(await delivery.prune({ deliveredBefore: '2000-01-01T00:00:00.000Z' }), 0);
+      const future = new Date(Date.now() + 3_600_000).toISOString();
+      assert.equal(await delivery.prune({ deliveredBefore: future }), 2);
+      assert.deepEqual(await delivery.inspect({ state: 'delivered' }), []);
+      const stats = await delivery.stats();
+      assert.equal(stats.delivered, 0);
+      assert.equal(stats.claimed, 1);
+      assert.equal((await store.recordCounts()).outboxPending, 1);
+    },
+  },
+  {
+    name: 'concurrent claims never hand out one message twice, nor two messages of one key at once',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      const keys = Array.from({ length: 30 }, (_, i) => `k${i % 10}`);
+      await enqueue(store, keys);
+      const claims = (
+        await Promise.all(
+          Array.from({ length: 6 }, (_, r) => delivery.claim({ relay: `r${r}`, limit: 3, leaseMs: 60_000 })),
+        )
+      ).flat();
+      assert.equal(new Set(seqsOf(claims)).size, claims.length, 'a message was claimed twice');
+      assert.equal(new Set(claims.map((m) => m.key)).size, claims.length, 'two messages of one key were out at once');
+      for (const m of claims) assert.equal(m.payload.n, keys.indexOf(m.key), 'a key’s oldest message goes first');
+    },
+  },
+  {
+    name: 'a message is never claimable before its transaction commits, nor if it rolls back',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await store.transaction(async (tx) => {
+        tx.enqueueOutbox({ topic: 'note.sent', key: 'k1', payload: {} });
+        assert.deepEqual(await delivery.claim(lease), [], 'claimed before commit');
+      });
+      const abandoned = await store
+        .transaction(async (tx) => {
+          tx.enqueueOutbox({ topic: 'note.sent', key: 'k2', payload: {} });
+          throw new Error('abandon');
+        })
+        .catch((error: unknown) => error);
+      assert.equal((abandoned as Error).message, 'abandon');
+      const claimed = await delivery.claim(lease);
+      assert.deepEqual(
+        claimed.map((m) => m.key),
+        ['k1'],
+      );
+    },
+  },
+  {
+    name: 'bad delivery arguments are a ValidationError',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await rejectsWith(delivery.claim({ relay: '', leaseMs: 60_000 }), 'invalid_input');
+      await rejectsWith(delivery.claim({ relay: 'r', leaseMs: 10 }), 'invalid_input');
+      await rejectsWith(delivery.claim({ relay: 'r', leaseMs: 60_000, limit: 0 }), 'invalid_input');
+      await rejectsWith(delivery.acknowledge([{ seq: 0, claim: 'x' }]), 'invalid_input');
+      await rejectsWith(delivery.inspect({ state: 'lost' as never }), 'invalid_input');
+      await rejectsWith(delivery.prune({ deliveredBefore: 'yesterday' }), 'invalid_input');
+      await rejectsWith(
+        delivery.fail(
+          { seq: 1, claim: '00000000-0000-4000-8000-000000000000' },
+          { error: 'x', retryInMs: -1, maxAttempts: 3 },
+        ),
+        'invalid_input',
+      );
+    },
+  },
+];
