@@ -1,5 +1,6 @@
 // The `user-engine` entry point, for application code: the engine, its
-// commands' types, the errors, the store contract and the in-memory store.
+// commands' types, the errors, the store contract and the in-memory store,
+// the event catalogue and the outbox relay.
 // Store authors: `user-engine/store`. Postgres: `user-engine/postgres`.
 // Test suites and fakes: `user-engine/testing`.
 
@@ -13,9 +14,40 @@ export {
   type UserEngineOptions,
   type UserPage,
 } from './engine/engine.js';
+export {
+  type AnyUserEvent,
+  parseUserEvent,
+  USER_EVENT_TOPICS,
+  type UserEvent,
+  type UserEventTopic,
+  type UserField,
+} from './engine/events.js';
 export type { LinkedIdentity, User, UserStatus } from './engine/user.js';
 export { LIMITS } from './engine/validation.js';
 export { InMemoryDatabase, type InMemoryStoreOptions, InMemoryUserEngineStore } from './memory/memory-store.js';
+export type { LagSummary } from './outbox/lag.js';
+export {
+  createOutboxRelay,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+  type PublishContext,
+  type PublishFunction,
+  type RelayCounts,
+  type RelayErrorContext,
+  type RelayStats,
+  retryDelayMs,
+} from './outbox/relay.js';
+export type {
+  ClaimedMessage,
+  ClaimRequest,
+  ClaimToken,
+  DeliveryFailure,
+  DeliveryQuery,
+  DeliveryRecord,
+  DeliveryState,
+  DeliveryStats,
+  OutboxDelivery,
+} from './store/delivery.js';
 export {
   InvalidStateError,
   NotFoundError,

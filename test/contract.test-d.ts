@@ -5,7 +5,14 @@ import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import type { Sql } from 'postgres';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { InMemoryUserEngineStore, UserEngineStore } from '../src/index.js';
+import type {
+  AnyUserEvent,
+  InMemoryUserEngineStore,
+  UserEngineStore,
+  UserEvent,
+  UserEventTopic,
+  UserField,
+} from '../src/index.js';
 import type { PostgresConnection, PostgresJsSql, PostgresUserEngineStore } from '../src/postgres/index.js';
 import type { FakePostgresConnection } from '../src/testing/index.js';
 
@@ -25,5 +32,18 @@ describe('contracts (compile-time)', () => {
 
   it('a postgres.js sql instance fits fromPostgresJs', () => {
     expectTypeOf<Sql>().toExtend<PostgresJsSql>();
+  });
+});
+
+describe('typed events (compile-time)', () => {
+  it('a topic is one of the catalogue: a typo does not compile', () => {
+    expectTypeOf<'user.registered'>().toExtend<UserEventTopic>();
+    expectTypeOf<'user.registred'>().not.toExtend<UserEventTopic>();
+  });
+
+  it('narrowing on topic narrows the event', () => {
+    const event = {} as AnyUserEvent;
+    if (event.topic === 'user.erased') expectTypeOf(event).toEqualTypeOf<UserEvent<'user.erased'>>();
+    expectTypeOf(event.fields).toEqualTypeOf<UserField[]>();
   });
 });

@@ -11,6 +11,7 @@ import type { JsonObject } from '../store/json.js';
 import { normalizeRecordPage } from '../store/queries.js';
 import { isValidId, type StoreRecord } from '../store/record.js';
 import type { StoreTransaction, UserEngineStore } from '../store/store.js';
+import type { UserEventTopic, UserField } from './events.js';
 import { uuidv7 } from './ids.js';
 import {
   EMAIL_INDEX_KIND,
@@ -222,7 +223,7 @@ export class UserEngine {
       raw.displayName === undefined || raw.displayName === null ? null : normalizeDisplayName(raw.displayName);
     const locale = raw.locale === undefined || raw.locale === null ? null : normalizeLocale(raw.locale);
     const attributes = raw.attributes === undefined ? {} : normalizeAttributes(raw.attributes);
-    const fields = ['email'];
+    const fields: UserField[] = ['email'];
     if (handle !== null) fields.push('handle');
     if (displayName !== null) fields.push('displayName');
     if (locale !== null) fields.push('locale');
@@ -272,7 +273,7 @@ export class UserEngine {
     }
     if (raw.locale !== undefined) changes.locale = raw.locale === null ? null : normalizeLocale(raw.locale);
     if (raw.attributes !== undefined) changes.attributes = normalizeAttributes(raw.attributes);
-    const fields = Object.keys(changes);
+    const fields = Object.keys(changes) as UserField[];
     if (fields.length === 0)
       throw new ValidationError('patch', 'names no field to update (displayName, locale, attributes)');
     return this.#mutate(ctx, userId, 'user.profile_updated', (_tx, user) => {
@@ -575,8 +576,8 @@ export class UserEngine {
   async #mutate(
     ctx: { actor: string; expectedVersion: number | undefined },
     userId: string,
-    action: string,
-    change: (tx: StoreTransaction, user: UserData, claim: Claim) => string[],
+    action: UserEventTopic,
+    change: (tx: StoreTransaction, user: UserData, claim: Claim) => UserField[],
   ): Promise<User> {
     return this.#run(userId, async (tx, claim, attempt) => {
       const remembered = attempt.number === 1 ? this.#recent.recall(userId) : undefined;
@@ -731,8 +732,8 @@ function appendChange(
   userId: string,
   version: number,
   status: UserData['status'],
-  action: string,
-  fields: string[],
+  action: UserEventTopic,
+  fields: UserField[],
 ): void {
   tx.appendAudit({
     actor: ctx.actor,
