@@ -219,7 +219,7 @@ describe('createOutboxRelay', () => {
     const dead = createOutboxRelay({ store, leaseMs: 5000, publish: () => new Promise(() => undefined) });
     void dead.runOnce();
     await sleep(10);
-    expect(await deliveryOf(store).stats()).toMatchObject({ claimed: 4 });
+    expect(await deliveryOf(store).stats()).toMatchObject({ claimed: 8 });
     const published: OutboxMessage[] = [];
     const survivor = createOutboxRelay({ store, publish: async (m) => void published.push(m) });
     expect(await survivor.runOnce(), 'claims still held are not taken').toBe(0);

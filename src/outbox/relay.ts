@@ -28,7 +28,7 @@ export interface OutboxRelayOptions {
   relayId?: string;
   /** Messages claimed per round trip: 1..1000, default 100. */
   batchSize?: number;
-  /** Publish calls in flight at once: 1..1000, default 32. */
+  /** Keys published at once (one call in flight per key): 1..1000, default 32. */
   concurrency?: number;
   /** How long a claim holds before another relay may take the message: default 30 s. */
   leaseMs?: number;
@@ -221,7 +221,8 @@ function reasonOf(error: unknown): string {
 
 /**
  * A relay: takes messages from a store's outbox and hands them to `publish`,
- * one key at a time, in commit order per key; acknowledges what the broker
+ * in commit order per key (one key's messages one after another; many keys
+ * at once); acknowledges what the broker
  * accepted, retries what failed with jittered exponential backoff, and lets
  * a message die after `maxAttempts` (an operator can replay it). Run as many
  * as you like, in one process or many: claims keep them apart, and a relay
@@ -360,7 +361,7 @@ class Relay implements OutboxRelay {
     const skipped: ClaimedMessage[] = [];
     const failures: Promise<void>[] = [];
     claimed.forEach((message, i) => {
-      const outcome = outcomes[i] ?? { kind: 'skipped' };
+      const outcome = outcomes[i] as Outcome;
       if (outcome.kind === 'delivered') delivered.push(message);
       else if (outcome.kind === 'skipped') skipped.push(message);
       else failures.push(this.#recordFailure(message, outcome.error));
@@ -378,25 +379,36 @@ class Relay implements OutboxRelay {
     return delivered.length;
   }
 
-  /** Publishes with at most `concurrency` calls in flight; a message whose lease is nearly over, or any once stopping, is skipped. */
+  /**
+   * Publishes the claimed runs, at most `concurrency` keys at a time; one
+   * key's messages one after another, in seq order. After a failure, the rest
+   * of that key's run is skipped (given back), so nothing of a key overtakes
+   * a message that has not gone out. Once stopping, or when a claim's lease
+   * is too near its end, nothing more starts.
+   */
   async #publishAll(messages: readonly ClaimedMessage[], leaseEnds: number): Promise<Outcome[]> {
-    const outcomes: Outcome[] = new Array(messages.length);
-    let next = 0;
+    const outcomes: Outcome[] = messages.map(() => ({ kind: 'skipped' }));
+    const runs = new Map<string, number[]>();
+    messages.forEach((message, i) => {
+      const run = runs.get(message.key);
+      if (run === undefined) runs.set(message.key, [i]);
+      else run.push(i);
+    });
+    const queue = [...runs.values()];
     const worker = async () => {
-      for (;;) {
-        const i = next++;
-        const message = messages[i];
-        if (message === undefined) return;
-        // Publish only while the claim is sure to outlast the call: a call that could still be
-        // running when another relay takes the message would put two copies on the broker out of order.
-        if (this.#state === 'stopping' || Date.now() + this.#s.publishTimeoutMs >= leaseEnds) {
-          outcomes[i] = { kind: 'skipped' };
-          continue;
+      for (let run = queue.shift(); run !== undefined; run = queue.shift()) {
+        for (const i of run) {
+          const message = messages[i] as ClaimedMessage;
+          // Publish only while the claim is sure to outlast the call: a call still running when
+          // another relay takes the message would put two copies on the broker out of order.
+          if (this.#state === 'stopping' || Date.now() + this.#s.publishTimeoutMs >= leaseEnds) break;
+          const outcome = await this.#publishOne(message);
+          outcomes[i] = outcome;
+          if (outcome.kind === 'failed') break;
         }
-        outcomes[i] = await this.#publishOne(message);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.#s.concurrency, messages.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.#s.concurrency, queue.length) }, worker));
     return outcomes;
   }
 

@@ -5,9 +5,12 @@ import type { OutboxMessage } from './store.js';
 /**
  * How relays take messages out of a store's outbox and onto a broker
  * (docs/outbox.md has the model and its argument). Every committed message
- * starts `pending`. A relay `claim`s messages — per key, only the oldest
- * one not yet delivered, so one key's messages go out in commit order even
- * with several relays — under a lease; then `acknowledge`s the ones the
+ * starts `pending`. A relay `claim`s messages under a lease, as runs: for a
+ * key whose oldest undelivered message is due, that message and the key's
+ * later ones, in seq order — while one relay holds a key's run no other
+ * relay gets any message of that key, so one key's messages go out in commit
+ * order however many relays run. It publishes a run in order and stops at
+ * the first failure. Then it `acknowledge`s the ones the
  * broker accepted, or reports a `fail`ure (retried after a backoff, `dead`
  * after too many attempts), or `release`s what it did not try. A claim whose
  * lease ran out (its relay died) is claimable again. An operator can
@@ -19,7 +22,13 @@ import type { OutboxMessage } from './store.js';
  * if (message) await store.delivery.acknowledge([message]);
  */
 export interface OutboxDelivery {
-  /** Claims up to `limit` deliverable messages for `leaseMs`, oldest first; at most one per key. */
+  /**
+   * Claims up to `limit` messages for `leaseMs`, by seq: for each key whose
+   * oldest undelivered message is due (pending past its backoff, or claimed
+   * with its lease run out), that message and the key's later undelivered
+   * ones. Publish one key's messages in this order; after one fails, `release`
+   * the rest of its run.
+   */
   claim(request: ClaimRequest): Promise<ClaimedMessage[]>;
   /** Marks claimed messages delivered. A claim that is no longer held (its lease ran out and it was claimed again) is skipped. Returns how many were marked. */
   acknowledge(claims: readonly ClaimToken[]): Promise<number>;

@@ -176,22 +176,36 @@ export class MemoryTables {
     return out;
   }
 
+  /**
+   * Claims runs: for each key whose oldest unsettled message is claimable,
+   * that message and the key's later unsettled messages after it (up to one
+   * another relay holds), oldest first, `limit` in all. A later message in
+   * its backoff goes with its run: its key's order matters more than its wait.
+   */
   claim(relay: string, limit: number, leaseMs: number, now: number): ClaimedMessage[] {
     const claimed: ClaimedMessage[] = [];
-    const keysSeen = new Set<string>();
+    /** Per key seen: true while its run is being taken, false once the key is blocked or its run ended. */
+    const taking = new Map<string, boolean>();
+    const token = randomUUID();
     for (const message of this.#unsettledTail()) {
       if (claimed.length === limit) break;
       const row = this.#delivery.get(message.seq) as DeliveryRow;
       if (row.state !== 'pending' && row.state !== 'claimed') continue;
-      // Only the oldest unsettled message of a key may go out: later ones wait for it.
-      if (keysSeen.has(message.key)) continue;
-      keysSeen.add(message.key);
-      const claimable =
-        (row.state === 'pending' && row.nextAttemptAt <= now) || (row.state === 'claimed' && row.leaseUntil <= now);
-      if (!claimable) continue;
+      const held = row.state === 'claimed' && row.leaseUntil > now;
+      const state = taking.get(message.key);
+      if (state === false) continue;
+      if (state === undefined) {
+        // The key's oldest unsettled message decides: claimable, or the key waits.
+        const due = row.state === 'pending' ? row.nextAttemptAt <= now : !held;
+        taking.set(message.key, due);
+        if (!due) continue;
+      } else if (held) {
+        taking.set(message.key, false);
+        continue;
+      }
       this.#move(row, 'claimed');
       row.attempts += 1;
-      row.claim = randomUUID();
+      row.claim = token;
       row.relay = relay;
       row.leaseUntil = now + leaseMs;
       claimed.push({

@@ -6,28 +6,57 @@ import { isoTimestamp } from './record-columns.js';
 
 const UNSETTLED = `('pending', 'claimed')`;
 
+const DUE = `((d.state = 'pending' AND d.next_attempt_at <= now()) OR (d.state = 'claimed' AND d.lease_until <= now()))`;
+const HELD = (alias: string) => `(${alias}.state = 'claimed' AND ${alias}.lease_until > now())`;
+
 /**
- * Claims up to $2 messages for relay $1 for $3 milliseconds: among unsettled
- * messages, oldest first, each the oldest unsettled message of its key, and
- * claimable (pending and due, or claimed with its lease run out). `FOR
- * UPDATE SKIP LOCKED` keeps two relays from taking one message; a message
- * another relay claimed meanwhile fails the re-check of the WHERE clause.
+ * Claims up to $2 messages for relay $1 for $3 milliseconds, as runs: for
+ * each key whose oldest unsettled message (its head) is due, the head and the
+ * key's later unsettled messages, oldest first.
+ *
+ * - `heads` locks the due heads `FOR UPDATE SKIP LOCKED`: a relay takes a
+ *   key's messages only while it holds its head, so two relays never take
+ *   one key at once, and a head another relay is claiming right now is
+ *   skipped (its later messages are not heads: they wait).
+ * - `runs` adds each head's later unsettled messages up to the first one
+ *   another relay holds (none should exist: only a head's holder claims its
+ *   run, and a run shares its head's lease). One in its backoff goes with the
+ *   run — the key's order matters more than the wait.
+ * - the final UPDATE re-checks each row when it locks it: a row its previous
+ *   holder settled meanwhile (acknowledged, dead) is skipped, and that is
+ *   safe — settled rows are out of the key's order — while a row it failed
+ *   or released is pending and is taken, so a run never has a gap.
  */
-export const claimSql = (s: SchemaName) => `WITH candidates AS (
-  SELECT d.seq FROM ${s.quoted}.outbox_delivery d
-  WHERE d.state IN ${UNSETTLED}
-    AND ((d.state = 'pending' AND d.next_attempt_at <= now()) OR (d.state = 'claimed' AND d.lease_until <= now()))
+export const claimSql = (s: SchemaName) => `WITH heads AS (
+  SELECT d.seq, d.key FROM ${s.quoted}.outbox_delivery d
+  WHERE d.state IN ${UNSETTLED} AND ${DUE}
     AND NOT EXISTS (
       SELECT FROM ${s.quoted}.outbox_delivery e
       WHERE e.key = d.key AND e.state IN ${UNSETTLED} AND e.seq < d.seq)
   ORDER BY d.seq
   LIMIT $2::integer
   FOR UPDATE SKIP LOCKED
+), runs AS (
+  SELECT h.seq FROM heads h
+  UNION ALL
+  SELECT r.seq FROM heads h CROSS JOIN LATERAL (
+    SELECT e.seq FROM ${s.quoted}.outbox_delivery e
+    WHERE e.key = h.key AND e.state IN ${UNSETTLED} AND e.seq > h.seq
+      AND e.seq < coalesce((
+        SELECT min(x.seq) FROM ${s.quoted}.outbox_delivery x
+        WHERE x.key = h.key AND x.state IN ${UNSETTLED} AND x.seq > h.seq AND ${HELD('x')}), 9223372036854775807)
+    ORDER BY e.seq
+    LIMIT $2::integer
+  ) r
+), chosen AS (
+  SELECT seq FROM runs ORDER BY seq LIMIT $2::integer
+), token AS (
+  SELECT gen_random_uuid() AS claim
 ), claimed AS (
   UPDATE ${s.quoted}.outbox_delivery d
-  SET state = 'claimed', attempts = d.attempts + 1, claim_token = gen_random_uuid(), claimed_by = $1::text,
+  SET state = 'claimed', attempts = d.attempts + 1, claim_token = token.claim, claimed_by = $1::text,
       lease_until = now() + $3::integer * interval '1 millisecond'
-  FROM candidates c WHERE d.seq = c.seq
+  FROM chosen c, token WHERE d.seq = c.seq AND d.state IN ${UNSETTLED} AND NOT ${HELD('d')}
   RETURNING d.seq, d.attempts, d.claim_token
 )
 SELECT o.seq, o.id, o.type AS topic, o.aggregateid AS key, o.payload::text AS payload,
@@ -35,11 +64,24 @@ SELECT o.seq, o.id, o.type AS topic, o.aggregateid AS key, o.payload::text AS pa
 FROM claimed c JOIN ${s.quoted}.outbox o ON o.seq = c.seq
 ORDER BY o.seq`;
 
-/** Marks the messages of the held claims ($1 seqs, $2 tokens, pairwise) delivered; one row per message marked. */
-export const acknowledgeSql = (s: SchemaName) => `UPDATE ${s.quoted}.outbox_delivery d
+/**
+ * The held claims among ($1 seqs, $2 tokens, pairwise), locked in seq order —
+ * the order a claim locks a key's run in — so a late acknowledgement and a
+ * new claim of the same key wait for each other instead of deadlocking.
+ */
+const heldInSeqOrder = (s: SchemaName) => `held AS (
+  SELECT d.seq FROM ${s.quoted}.outbox_delivery d
+  JOIN unnest($1::bigint[], $2::uuid[]) AS t(seq, claim) ON d.seq = t.seq AND d.claim_token = t.claim
+  WHERE d.state = 'claimed'
+  ORDER BY d.seq
+  FOR UPDATE OF d
+)`;
+
+/** Marks the messages of the held claims delivered; one row per message marked. */
+export const acknowledgeSql = (s: SchemaName) => `WITH ${heldInSeqOrder(s)}
+UPDATE ${s.quoted}.outbox_delivery d
 SET state = 'delivered', settled_at = now(), claim_token = NULL
-FROM unnest($1::bigint[], $2::uuid[]) AS t(seq, claim)
-WHERE d.seq = t.seq AND d.claim_token = t.claim AND d.state = 'claimed'
+FROM held WHERE d.seq = held.seq
 RETURNING d.seq`;
 
 /** A failed delivery of a held claim: dead once it has had $3 attempts, else pending again after $4 ms. */
@@ -52,10 +94,10 @@ WHERE seq = $1::bigint AND claim_token = $2::uuid AND state = 'claimed'
 RETURNING state`;
 
 /** Gives held claims back without counting the attempt. */
-export const releaseSql = (s: SchemaName) => `UPDATE ${s.quoted}.outbox_delivery d
+export const releaseSql = (s: SchemaName) => `WITH ${heldInSeqOrder(s)}
+UPDATE ${s.quoted}.outbox_delivery d
 SET state = 'pending', attempts = d.attempts - 1, claim_token = NULL, next_attempt_at = '-infinity'
-FROM unnest($1::bigint[], $2::uuid[]) AS t(seq, claim)
-WHERE d.seq = t.seq AND d.claim_token = t.claim AND d.state = 'claimed'
+FROM held WHERE d.seq = held.seq
 RETURNING d.seq`;
 
 /** Messages in state $1 after seq $2, at most $3, with their delivery state. */

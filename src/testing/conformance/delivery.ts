@@ -63,32 +63,39 @@ export const deliveryCases: readonly Case[] = [
     },
   },
   {
-    name: 'one key at a time: only the oldest unsettled message of a key is claimable, whatever the limit',
+    name: 'a claim takes runs: a key whose oldest message is due comes with its later messages, in seq order',
     requires: 'delivery',
     async run({ store }) {
       await store.migrate();
       const delivery = deliveryOf(store);
       await enqueue(store, ['k1', 'k1', 'k2', 'k1', 'k3']);
-      const first = await delivery.claim({ ...lease, limit: 10 });
+      const first = await delivery.claim({ ...lease, limit: 4 });
       assert.deepEqual(
         first.map((m) => [m.key, m.payload.n]),
         [
           ['k1', 0],
+          ['k1', 1],
           ['k2', 2],
-          ['k3', 4],
+          ['k1', 3],
         ],
+        'the limit cuts by seq, so a key keeps a prefix of its run',
       );
-      assert.deepEqual(await delivery.claim({ ...lease, limit: 10 }), [], 'k1 waits for its first message');
-      await delivery.acknowledge(first);
-      const second = await delivery.claim({ ...lease, limit: 10 });
       assert.deepEqual(
-        second.map((m) => m.payload.n),
-        [1],
+        (await delivery.claim({ ...lease, limit: 10 })).map((m) => m.key),
+        ['k3'],
+        'keys held by a claim give nothing to the next one',
       );
-      await delivery.acknowledge(second);
+      await enqueue(store, ['k1']);
+      assert.deepEqual(
+        await delivery.claim({ ...lease, limit: 10 }),
+        [],
+        'a message committed later waits for its key',
+      );
+      await delivery.acknowledge(first);
       assert.deepEqual(
         (await delivery.claim({ ...lease, limit: 10 })).map((m) => m.payload.n),
-        [3],
+        [0],
+        'once the run is settled, the key is free again',
       );
     },
   },
@@ -111,25 +118,58 @@ export const deliveryCases: readonly Case[] = [
     },
   },
   {
-    name: 'a failure is retried only after its backoff, its key waits for it, and other keys go on',
+    name: 'a failure is retried only after its backoff; its key waits for it, with the rest of its run released',
     requires: 'delivery',
     async run({ store }) {
       await store.migrate();
       const delivery = deliveryOf(store);
-      await enqueue(store, ['k1', 'k1', 'k2']);
-      const [first] = await delivery.claim({ ...lease, limit: 1 });
-      assert.ok(first);
-      assert.equal(await delivery.fail(first, { error: 'broker said no', retryInMs: 60_000, maxAttempts: 5 }), 'retry');
-      const [pending] = await delivery.inspect({ state: 'pending' });
-      assert.equal(pending?.seq, first.seq);
+      await enqueue(store, ['k1', 'k1', 'k1', 'k2']);
+      const run = await delivery.claim({ ...lease, limit: 3 });
+      assert.deepEqual(
+        run.map((m) => m.payload.n),
+        [0, 1, 2],
+      );
+      const [first, second, third] = run as [ClaimedMessage, ClaimedMessage, ClaimedMessage];
+      assert.equal(await delivery.acknowledge([first]), 1);
+      assert.equal(
+        await delivery.fail(second, { error: 'broker said no', retryInMs: 60_000, maxAttempts: 5 }),
+        'retry',
+      );
+      assert.equal(await delivery.release([third]), 1);
+      const [pending, released] = await delivery.inspect({ state: 'pending' });
+      assert.equal(pending?.seq, second.seq);
       assert.equal(pending?.lastError, 'broker said no');
       assert.equal(pending?.attempts, 1);
-      const next = await delivery.claim({ ...lease, limit: 10 });
+      assert.equal(released?.seq, third.seq);
+      assert.equal(released?.attempts, 0, 'a released message has not been tried');
       assert.deepEqual(
-        next.map((m) => m.key),
+        (await delivery.claim({ ...lease, limit: 10 })).map((m) => m.key),
         ['k2'],
-        'k1 waits for its first message, which waits for its backoff',
+        'k1 waits for its failed message, which waits for its backoff; the message after it waits too',
       );
+    },
+  },
+  {
+    name: 'a run taken over after its lease ran out starts again at its first undelivered message, without gaps',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await enqueue(store, ['k1', 'k1', 'k1']);
+      const run = await delivery.claim({ relay: 'dies', leaseMs: 1000 });
+      assert.equal(run.length, 3);
+      // The first relay got one message out before it died.
+      assert.equal(await delivery.acknowledge(run.slice(0, 1)), 1);
+      await pause(1200);
+      const again = await delivery.claim({ relay: 'takes-over', leaseMs: 60_000 });
+      assert.deepEqual(
+        again.map((m) => [m.payload.n, m.attempt]),
+        [
+          [1, 2],
+          [2, 2],
+        ],
+      );
+      assert.equal(await delivery.acknowledge(run), 0, 'the dead relay’s tokens no longer count');
     },
   },
   {
@@ -139,10 +179,11 @@ export const deliveryCases: readonly Case[] = [
       await store.migrate();
       const delivery = deliveryOf(store);
       await enqueue(store, ['k1', 'k1']);
-      let [message] = await delivery.claim(lease);
+      let [message, later] = await delivery.claim(lease);
       assert.ok(message);
       assert.equal(await delivery.fail(message, { error: 'first', retryInMs: 0, maxAttempts: 2 }), 'retry');
-      [message] = await delivery.claim(lease);
+      await delivery.release([later as ClaimedMessage]);
+      [message, later] = await delivery.claim(lease);
       assert.equal(message?.attempt, 2);
       assert.equal(
         await delivery.fail(message as ClaimedMessage, { error: 'second', retryInMs: 0, maxAttempts: 2 }),
@@ -153,6 +194,7 @@ export const deliveryCases: readonly Case[] = [
       assert.equal(dead?.lastError, 'second');
       assert.equal(dead?.attempts, 2);
       assert.equal((await delivery.stats()).dead, 1);
+      await delivery.release([later as ClaimedMessage]);
       const [next] = await delivery.claim(lease);
       assert.deepEqual(next?.payload, { n: 1 }, 'a dead message does not block its key');
       await delivery.acknowledge([next as ClaimedMessage]);
@@ -202,21 +244,31 @@ export const deliveryCases: readonly Case[] = [
     },
   },
   {
-    name: 'concurrent claims never hand out one message twice, nor two messages of one key at once',
+    name: 'concurrent claims never hand out one message twice, nor one key to two relays, nor a run with a gap',
     requires: 'delivery',
     async run({ store }) {
       await store.migrate();
       const delivery = deliveryOf(store);
-      const keys = Array.from({ length: 30 }, (_, i) => `k${i % 10}`);
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i % 10}`);
       await enqueue(store, keys);
-      const claims = (
-        await Promise.all(
-          Array.from({ length: 6 }, (_, r) => delivery.claim({ relay: `r${r}`, limit: 3, leaseMs: 60_000 })),
-        )
-      ).flat();
+      const perRelay = await Promise.all(
+        Array.from({ length: 6 }, (_, r) => delivery.claim({ relay: `r${r}`, limit: 7, leaseMs: 60_000 })),
+      );
+      const claims = perRelay.flat();
       assert.equal(new Set(seqsOf(claims)).size, claims.length, 'a message was claimed twice');
-      assert.equal(new Set(claims.map((m) => m.key)).size, claims.length, 'two messages of one key were out at once');
-      for (const m of claims) assert.equal(m.payload.n, keys.indexOf(m.key), 'a key’s oldest message goes first');
+      const owner = new Map<string, number>();
+      perRelay.forEach((claimed, r) => {
+        for (const m of claimed) {
+          assert.equal(owner.get(m.key) ?? r, r, `key ${m.key} went to two relays at once`);
+          owner.set(m.key, r);
+        }
+      });
+      // Each key's claimed messages are its oldest ones, in order: no gap a later publish could jump.
+      for (const key of new Set(claims.map((m) => m.key))) {
+        const ns = claims.filter((m) => m.key === key).map((m) => Number(m.payload.n));
+        const expected = keys.flatMap((k, n) => (k === key ? [n] : [])).slice(0, ns.length);
+        assert.deepEqual(ns, expected, `key ${key}`);
+      }
     },
   },
   {
