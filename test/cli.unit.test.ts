@@ -222,7 +222,7 @@ describe('cli: the embedded default', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^-- user-engine schema "accounts": the versions after 0/);
-    expect([...run.stdout.matchAll(/^-- ==== version (\d+): /gm)].map((m) => Number(m[1]))).toEqual([1, 2, 3, 4]);
+    expect([...run.stdout.matchAll(/^-- ==== version (\d+): /gm)].map((m) => Number(m[1]))).toEqual([1, 2, 3, 4, 5]);
     expect(run.stdout).toContain('-- checksum: sha256:');
     expect(run.stdout).toContain('must be applied with: user-engine migrate --schema accounts');
     expect(existsSync(join(cwd, '.user-engine'))).toBe(false);
@@ -230,7 +230,10 @@ describe('cli: the embedded default', () => {
       ['migrate', '--print-sql', '--from', '3'],
       cwd,
     );
-    expect(versions.versions.map((v) => [v.version, v.kind])).toEqual([[4, 'guarded-data-step']]);
+    expect(versions.versions.map((v) => [v.version, v.kind])).toEqual([
+      [4, 'guarded-data-step'],
+      [5, 'script'],
+    ]);
   });
 });
 

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
 const DRIVERS = ['pg', 'pg-pool', '@electric-sql/pglite', 'postgres', 'pg-native'];
+const BROKER_CLIENTS = ['nats', 'amqplib', 'redis', '@redis/client'];
+const BROKERS_DIR = join('src', 'outbox', 'brokers');
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -42,12 +44,43 @@ describe('the library never imports a Postgres driver', () => {
     const offenders: string[] = [];
     for (const file of sourceFiles(join(root, 'src'))) {
       const rel = relative(root, file);
-      if (rel.startsWith(join('src', 'cli'))) continue;
+      if (rel.startsWith(join('src', 'cli')) || rel.startsWith(BROKERS_DIR)) continue;
       for (const spec of specifiers(readFileSync(file, 'utf8'))) {
         if (!spec.startsWith('.') && !spec.startsWith('node:')) offenders.push(`${rel} imports ${spec}`);
       }
     }
     expect(offenders).toEqual([]);
+  });
+
+  it('a broker client is named only in src/outbox/brokers/, where it is loaded by dynamic import() or for types', () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles(join(root, 'src'))) {
+      const rel = relative(root, file);
+      const source = readFileSync(file, 'utf8');
+      const clients = specifiers(source).filter((spec) =>
+        BROKER_CLIENTS.some((c) => spec === c || spec.startsWith(`${c}/`)),
+      );
+      if (clients.length === 0) continue;
+      if (!rel.startsWith(BROKERS_DIR)) {
+        offenders.push(`${rel} imports ${clients.join(', ')}`);
+        continue;
+      }
+      // Static imports of a client must be `import type` (erased): the value comes from import() when a publisher opens.
+      for (const line of source.split('\n')) {
+        const match = /^\s*import\s+(?!type\b)[^'"]*from\s+['"]([^'"]+)['"]/.exec(line);
+        if (match?.[1] !== undefined && BROKER_CLIENTS.includes(match[1])) offenders.push(`${rel}: ${line.trim()}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('the built broker publishers load no client until one is opened', async () => {
+    const built = join(root, 'dist', 'outbox', 'brokers');
+    for (const name of ['nats.js', 'amqp.js', 'redis.js']) {
+      const source = readFileSync(join(built, name), 'utf8');
+      expect(source, name).not.toMatch(/^import\s[^(]*from\s+['"](nats|amqplib|redis)['"]/m);
+      expect(source, name).toMatch(/import\(['"](nats|amqplib|redis)['"]\)/);
+    }
   });
 
   it('package.json has no runtime dependencies; drivers are optional peers only', () => {

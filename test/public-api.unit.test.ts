@@ -17,6 +17,7 @@ const ENTRIES: readonly [string, string, string][] = [
   ['user-engine/store', 'src/store/index.ts', 'store authors: unit of work, serialization, schema versions'],
   ['user-engine/postgres', 'src/postgres/index.ts', 'the Postgres store and its connection contract'],
   ['user-engine/testing', 'src/testing/index.ts', 'shared suites, fakes and helpers for proving a store'],
+  ['user-engine/brokers', 'src/outbox/brokers/index.ts', 'publishers for a relay: NATS JetStream, RabbitMQ, Redis'],
 ];
 const SNAPSHOT = join(root, 'test', 'fixtures', 'public-api.txt');
 
@@ -34,6 +35,14 @@ describe('public API', () => {
     const text = surfaceText();
     if (process.env.UPDATE_PUBLIC_API === '1') writeFileSync(SNAPSHOT, text);
     expect(text).toBe(readFileSync(SNAPSHOT, 'utf8'));
+  });
+
+  it('lists every entry point package.json exports', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const exported = Object.keys(pkg.exports)
+      .filter((k) => k !== './package.json')
+      .map((k) => (k === '.' ? 'user-engine' : `user-engine/${k.slice(2)}`));
+    expect(ENTRIES.map(([entry]) => entry).sort()).toEqual(exported.sort());
   });
 
   it('every export and every public member of an exported class has TSDoc', () => {

@@ -33,6 +33,16 @@ export const OPTION_TYPES = {
   'record-key': 'string',
   'print-sql': 'boolean',
   from: 'string',
+  to: 'string',
+  'relay-id': 'string',
+  batch: 'string',
+  concurrency: 'string',
+  'lease-ms': 'string',
+  'max-attempts': 'string',
+  'interval-ms': 'string',
+  'until-empty': 'boolean',
+  state: 'string',
+  'delivered-before': 'string',
 } as const satisfies Record<string, 'string' | 'boolean'>;
 
 export type OptionName = keyof typeof OPTION_TYPES;

@@ -9,6 +9,18 @@ export interface CommandResult {
   json: unknown;
   text: string;
   exitCode?: number;
+  /** Print the JSON on one line (a command that streamed JSON lines before it). */
+  jsonLine?: boolean;
+}
+
+/** Where a long-running command writes as it goes. */
+export interface Stream {
+  out(text: string): void;
+  err(text: string): void;
+  /** Whether stderr is a terminal (progress may redraw one line). */
+  readonly interactive: boolean;
+  /** Whether the output is JSON. */
+  readonly json: boolean;
 }
 
 /** The chosen store (opened on first use) and the engine on it. */
@@ -20,6 +32,8 @@ export interface Session {
   readonly where: string;
   /** `user-engine migrate` with the store options this run was given, for messages. */
   readonly migrateCommand: string;
+  /** Output as the command runs (the result is printed after it). */
+  readonly stream: Stream;
 }
 
 /** A command whose arguments were checked: running it is all that is left. */

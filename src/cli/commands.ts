@@ -3,6 +3,7 @@ import type { CommandSpec } from './command.js';
 import { DEMO } from './demo.js';
 import { UsageError } from './errors.js';
 import { LOG_COMMANDS } from './log-commands.js';
+import { RELAY_COMMANDS } from './relay-commands.js';
 import { SCHEMA_COMMANDS } from './schema-commands.js';
 import { didYouMean } from './suggest.js';
 import { USER_COMMANDS } from './user-commands.js';
@@ -15,10 +16,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...USER_QUERIES,
   ...USER_COMMANDS,
   ...LOG_COMMANDS,
+  ...RELAY_COMMANDS,
 ];
 
-/** Words that take a second word naming the command. */
-export const GROUPS: readonly string[] = ['users'];
+/** Words that take a second word naming the command: `users`, `delivery`. */
+export const GROUPS: readonly string[] = [
+  ...new Set(COMMANDS.filter((c) => c.name.includes(' ')).map((c) => c.name.split(' ')[0] ?? c.name)),
+];
 
 const BY_NAME = new Map(COMMANDS.map((c) => [c.name, c]));
 const TOP_LEVEL = [...new Set(COMMANDS.map((c) => c.name.split(' ')[0] ?? c.name)), 'help'];

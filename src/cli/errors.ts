@@ -1,3 +1,4 @@
+import { BrokerError } from '../outbox/brokers/broker.js';
 import { UserEngineError, type UserEngineErrorCode } from '../store/errors.js';
 
 /**
@@ -13,15 +14,18 @@ export type CliErrorCode =
   | 'no_embedded_database'
   | 'embedded_database_busy'
   | 'driver_missing'
+  | 'broker_unavailable'
+  | 'broker_rejected'
   | 'internal_error';
 
 /**
  * Exit codes by kind of failure (docs/cli.md):
  * 0 done; 1 the command was refused (not found, invalid input, taken,
- * conflict, invalid state) or `status` found the store not ready; 2 the
- * command line is wrong; 3 the store cannot be used (unreachable, wrong
- * database or role, embedded database missing or busy, driver missing,
- * schema not migrated).
+ * conflict, invalid state, a broker refused the relay's setup) or `status`
+ * found the store not ready; 2 the command line is wrong; 3 the store or
+ * broker cannot be used (unreachable, wrong database or role, embedded
+ * database missing or busy, driver or broker client missing, schema not
+ * migrated).
  */
 export const EXIT = Object.freeze({ ok: 0, refused: 1, usage: 2, unavailable: 3 });
 
@@ -34,6 +38,7 @@ const UNAVAILABLE: ReadonlySet<CliErrorCode> = new Set<CliErrorCode>([
   'no_embedded_database',
   'embedded_database_busy',
   'driver_missing',
+  'broker_unavailable',
 ]);
 
 export function exitCodeFor(code: CliErrorCode): number {
@@ -109,6 +114,7 @@ function optionForField(field: string): string {
 /** Turns anything a command threw into the one line (and code) the user sees. */
 export function describeFailure(error: unknown, context: FailureContext): Failure {
   if (error instanceof CliError) return { code: error.code, message: error.message, exitCode: exitCodeFor(error.code) };
+  if (error instanceof BrokerError) return describeFailure(brokerFailure(error), context);
   if (UserEngineError.is(error)) {
     const explained = context.explainStoreError?.(error) ?? null;
     if (explained !== null) return describeFailure(explained, context);
@@ -120,6 +126,19 @@ export function describeFailure(error: unknown, context: FailureContext): Failur
     message: `unexpected error: ${firstLine(message)} (run again with --verbose for the stack trace)`,
     exitCode: EXIT.refused,
   };
+}
+
+/** A broker publisher's error as the tool's: a missing client is a missing driver, a bad URL a usage error. */
+function brokerFailure(error: BrokerError): CliError {
+  const code: CliErrorCode =
+    error.code === 'missing_client'
+      ? 'driver_missing'
+      : error.code === 'invalid_url'
+        ? 'usage'
+        : error.code === 'rejected'
+          ? 'broker_rejected'
+          : 'broker_unavailable';
+  return new CliError(code, `--to: ${error.message}`, { cause: error });
 }
 
 function engineFailure(error: UserEngineError, context: FailureContext): Failure {

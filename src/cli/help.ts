@@ -56,5 +56,8 @@ export function commandHelp(spec: CommandSpec): string {
 
 export function groupHelp(group: string): string {
   const specs = commandsOf(group);
-  return `usage:\n${specs.map((s) => `  ${usageLine(s)}`).join('\n')}\n\n${commandList(specs, '  ')}\n\nwrites take --actor NAME (default cli) and --expected-version V; user-engine ${group} <command> --help for more\n\n${STORE_HELP}\n\n${OUTPUT_HELP}`;
+  const writes = specs.some((s) => s.options.includes('actor'))
+    ? 'writes take --actor NAME (default cli) and --expected-version V; '
+    : '';
+  return `usage:\n${specs.map((s) => `  ${usageLine(s)}`).join('\n')}\n\n${commandList(specs, '  ')}\n\n${writes}user-engine ${group} <command> --help for more\n\n${STORE_HELP}\n\n${OUTPUT_HELP}`;
 }

@@ -3,7 +3,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserEngine } from '../engine/engine.js';
 import { type CommandLine, Options, readCommandLine, unknownOptionError } from './args.js';
-import { COMMON_OPTIONS, type CommandSpec, type PreparedCommand, type Session } from './command.js';
+import { COMMON_OPTIONS, type CommandSpec, type PreparedCommand, type Session, type Stream } from './command.js';
 import { resolveCommand } from './commands.js';
 import { explainDatabaseError } from './database-errors.js';
 import { CliError, describeFailure, EXIT, type Failure, type FailureContext, UsageError } from './errors.js';
@@ -17,6 +17,8 @@ export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal; false when not given. */
+  interactive?: boolean;
 }
 
 /** The package's version, read from its package.json (two levels up from src/cli and dist/cli alike). */
@@ -48,9 +50,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     const progress = json ? () => {} : (text: string) => io.err(`user-engine: ${text}`);
-    session = startSession(request, io.env, progress);
+    const stream = { out: io.out, err: io.err, interactive: io.interactive === true, json };
+    session = startSession(request, io.env, progress, stream);
     const result = await request.run(session);
-    io.out(json ? JSON.stringify(result.json, null, 2) : result.text);
+    io.out(json ? JSON.stringify(result.json, null, result.jsonLine === true ? undefined : 2) : result.text);
     return result.exitCode ?? EXIT.ok;
   } catch (error) {
     const failure = describeFailure(error, failureContext(session?.selection));
@@ -66,7 +69,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /** The chosen store, not yet opened: it opens on the command's first call, with `progress` for the waiting person. */
-function startSession(request: Extract<Request, { kind: 'run' }>, env: NodeJS.ProcessEnv, progress: Progress): Session {
+function startSession(
+  request: Extract<Request, { kind: 'run' }>,
+  env: NodeJS.ProcessEnv,
+  progress: Progress,
+  stream: Stream,
+): Session {
   const { spec, use, options } = request;
   const selection: StoreSelection =
     use === 'none' ? { kind: 'memory', schema: options.string('schema') } : selectStore(options, env);
@@ -79,6 +87,7 @@ function startSession(request: Extract<Request, { kind: 'run' }>, env: NodeJS.Pr
     selection,
     where: use === 'none' ? 'no store' : describeSelection(selection),
     migrateCommand: `user-engine migrate${storeFlags(selection)}`,
+    stream,
   };
 }
 
@@ -156,6 +165,7 @@ if (isEntryPoint()) {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
     env: process.env,
+    interactive: process.stderr.isTTY === true,
   }).then(
     (code) => exitSoon(code),
     (error: unknown) => {
