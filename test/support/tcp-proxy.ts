@@ -12,14 +12,24 @@ export interface TcpProxy {
   freezeOpenConnections(): void;
   /** New connections go to `port` from now on; open ones are cut. */
   retarget(port: number): void;
+  /** The server behind is unreachable: open connections are cut, new ones reset at once, until `restore`. */
+  cut(): void;
+  /** Connections flow again after `cut`. */
+  restore(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   let target = targetPort;
+  let down = false;
   const pairs = new Set<[Socket, Socket]>();
   const frozen = new Set<[Socket, Socket]>();
   const server: Server = createServer((client) => {
+    if (down) {
+      client.on('error', () => undefined);
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = connect(target, targetHost);
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
@@ -57,6 +67,17 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
         upstream.destroy();
       }
       pairs.clear();
+    },
+    cut() {
+      down = true;
+      for (const [client, upstream] of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      pairs.clear();
+    },
+    restore() {
+      down = false;
     },
     async close() {
       for (const [client, upstream] of [...pairs, ...frozen]) {
