@@ -1,0 +1,111 @@
+// From cells to rows: medians and pooled percentiles, the ratio to the
+// baseline, the printed table and bench/results/latest.json.
+import { writeFileSync } from 'node:fs';
+import { cpus, type as osType, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { type Cell, type Cells, CONCURRENCY, cellKey, median, percentile, round2, type Variant } from './measure.js';
+import type { BenchOptions } from './options.js';
+
+export interface Row {
+  store: string;
+  operation: string;
+  concurrency: number;
+  /** Median over the rounds. */
+  opsPerSec: number;
+  /** Over every operation of every round. */
+  p50Ms: number;
+  p99Ms: number;
+  statementsPerOp: number;
+  /** A live user-engine store's ops/s ÷ the baseline's, same operation and concurrency. */
+  ratioToBaseline: number | null;
+}
+
+export interface Results {
+  machine: Record<string, unknown>;
+  rows: Row[];
+}
+
+const REPO_ROOT = join(import.meta.dirname, '..', '..');
+const RESULTS_FILE = join(REPO_ROOT, 'bench', 'results', 'latest.json');
+
+/** One row per variant, operation and concurrency, ratios filled in. */
+export function summarize(variants: readonly Variant[], cells: Cells): Row[] {
+  const rows: Row[] = [];
+  for (const variant of variants) {
+    for (const op of variant.operations) {
+      for (const concurrency of CONCURRENCY) {
+        rows.push(
+          rowOf(variant.name, op.name, concurrency, cells.get(cellKey(variant.name, op.name, concurrency)) ?? []),
+        );
+      }
+    }
+  }
+  return addRatios(variants, rows);
+}
+
+function rowOf(store: string, operation: string, concurrency: number, cells: readonly Cell[]): Row {
+  const latencies = cells.flatMap((cell) => cell.latencies);
+  const ops = cells.reduce((n, cell) => n + cell.ops, 0);
+  return {
+    store,
+    operation,
+    concurrency,
+    opsPerSec: Math.round(median(cells.map((cell) => cell.ops / cell.seconds))),
+    p50Ms: round2(percentile(latencies, 50)),
+    p99Ms: round2(percentile(latencies, 99)),
+    statementsPerOp: round2(cells.reduce((n, cell) => n + cell.statements, 0) / Math.max(1, ops)),
+    ratioToBaseline: null,
+  };
+}
+
+function addRatios(variants: readonly Variant[], rows: Row[]): Row[] {
+  const find = (store: string, operation: string, concurrency: number) =>
+    rows.find((r) => r.store === store && r.operation === operation && r.concurrency === concurrency);
+  const ratio = (row: Row, reference: Row | undefined) =>
+    reference === undefined || reference.opsPerSec === 0 ? null : round2(row.opsPerSec / reference.opsPerSec);
+  return rows.map((row) => {
+    const variant = variants.find((v) => v.name === row.store);
+    if (variant?.role === 'engine-live') {
+      return { ...row, ratioToBaseline: ratio(row, find('baseline-pg', row.operation, row.concurrency)) };
+    }
+    return row;
+  });
+}
+
+export function machineInfo(options: BenchOptions, server: Record<string, string> | null): Record<string, unknown> {
+  return {
+    node: process.version,
+    os: `${osType()} ${release()}`,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    postgres: server,
+    mode: options.mode,
+    rounds: options.rounds,
+    cellMs: options.cellMs,
+    date: new Date().toISOString(),
+  };
+}
+
+export function writeResults(results: Results): void {
+  writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+export function printTable(rows: readonly Row[]): void {
+  const header = ['store', 'operation', 'conc', 'ops/s', 'p50 ms', 'p99 ms', 'stmts/op', '÷ baseline'];
+  const lines = rows.map((r) => [
+    r.store,
+    r.operation,
+    String(r.concurrency),
+    String(r.opsPerSec),
+    r.p50Ms.toFixed(2),
+    r.p99Ms.toFixed(2),
+    String(r.statementsPerOp),
+    r.ratioToBaseline === null ? '' : r.ratioToBaseline.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const fmt = (cols: string[]) =>
+    cols.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  console.log(`\n${fmt(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const line of lines) console.log(fmt(line));
+}
