@@ -11,7 +11,7 @@ export const CONCURRENCY = [1, 16] as const;
 export type Step = (i: number, worker: number) => Promise<unknown>;
 
 export interface MeasuredOperation {
-  /** The row's name for it. */
+  /** The row's name for it: the engine's method, or a peer's own (`createUser`). */
   name: string;
   /** The user-engine operation it does the work of; their cells run side by side in every round. */
   counterpart: EngineOperation;
@@ -21,9 +21,10 @@ export interface MeasuredOperation {
 /**
  * - `engine`: a user-engine store in process (memory, PGlite);
  * - `engine-live`: a user-engine store on the live server, compared with the baseline;
- * - `baseline`: the hand-written node-postgres floor.
+ * - `baseline`: the hand-written node-postgres floor;
+ * - `peer`: another library, compared with user-engine on the same server.
  */
-export type VariantRole = 'engine' | 'engine-live' | 'baseline';
+export type VariantRole = 'engine' | 'engine-live' | 'baseline' | 'peer';
 
 export interface Variant {
   name: string;
@@ -68,8 +69,8 @@ export async function runCell(step: Step, concurrency: number, ms: number, state
 
 /**
  * Runs every operation of every variant at every concurrency for `ms`, in
- * the variants' order, the cells of one operation side by side. Adds each
- * cell to `cells` when given.
+ * `order`, grouped by counterpart so that a peer's cell runs right beside the
+ * engine's cell it is compared with. Adds each cell to `cells` when given.
  */
 export async function runRound(variants: readonly Variant[], ms: number, cells?: Cells): Promise<void> {
   for (const counterpart of ENGINE_OPERATIONS) {

@@ -2,7 +2,15 @@
 // and the environment. See docs/performance.md for the flags.
 
 /** The variants a run can measure, by the name their rows carry. */
-export const STORE_NAMES = ['memory', 'pglite', 'pg-pool', 'postgres-js', 'baseline-pg'] as const;
+export const STORE_NAMES = [
+  'memory',
+  'pglite',
+  'pg-pool',
+  'postgres-js',
+  'baseline-pg',
+  'authjs-pg',
+  'better-auth',
+] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 
 export interface BenchOptions {

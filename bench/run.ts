@@ -2,11 +2,13 @@
 // user-engine's registerUser, updateProfile, getUser and findUserByEmail at 1
 // and 16 callers, on the in-memory store, PGlite and (with
 // USER_ENGINE_TEST_DATABASE_URL) a live server through a pg Pool and
-// postgres.js, beside a hand-written node-postgres baseline. Method and
-// flags: docs/performance.md. Writes bench/results/latest.json.
+// postgres.js, beside a hand-written node-postgres baseline and two peers
+// (Auth.js's pg adapter, Better Auth) on the same server in the same rounds.
+// Method and flags: docs/performance.md. Writes bench/results/latest.json.
 //
 //   options.ts   flags                  measure.ts  cells, rounds, statistics
 //   variants.ts  user-engine + baseline report.ts   rows, ratios, table, JSON
+//   peers.ts     Auth.js, Better Auth
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import postgres from 'postgres';
@@ -14,13 +16,15 @@ import { InMemoryUserEngineStore } from '../src/index.js';
 import { fromNodePostgres, fromPostgresJs } from '../src/postgres/index.js';
 import { scratchSchemaName } from '../src/testing/index.js';
 import { measureRounds, type Variant } from './measure.js';
-import { type BenchOptions, readOptions, wants } from './options.js';
-import { machineInfo, printTable, type Row, summarize, writeResults } from './report.js';
+import { type BenchOptions, readOptions, type StoreName, wants } from './options.js';
+import { authjsVariant, betterAuthVariant, type PeerPlace } from './peers.js';
+import { machineInfo, printSkipped, printTable, type Row, type Skipped, summarize, writeResults } from './report.js';
 import { baselineVariant, engineVariant, postgresVariant } from './variants.js';
 
 /** What a run has opened, to be closed and dropped however it ends. */
 interface Opened {
   variants: Variant[];
+  skipped: Skipped[];
   closers: (() => Promise<void>)[];
   schemas: string[];
   admin: pg.Pool | null;
@@ -29,13 +33,13 @@ interface Opened {
 
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2), process.env);
-  const { rows, server } = await measureStores(options);
-  report(options, rows, server);
+  const { rows, skipped, server } = await measureStores(options);
+  report(options, rows, skipped, server);
 }
 
 /** Opens every wanted variant, measures them in alternating rounds, closes them, and returns the rows. */
 async function measureStores(options: BenchOptions) {
-  const opened: Opened = { variants: [], closers: [], schemas: [], admin: null, server: null };
+  const opened: Opened = { variants: [], skipped: [], closers: [], schemas: [], admin: null, server: null };
   try {
     await openInProcessVariants(options, opened);
     if (options.databaseUrl === undefined) {
@@ -44,7 +48,7 @@ async function measureStores(options: BenchOptions) {
       await openLiveVariants(options, options.databaseUrl, opened);
     }
     const cells = await measureRounds(opened.variants, options);
-    return { rows: summarize(opened.variants, cells), server: opened.server };
+    return { rows: summarize(opened.variants, cells), skipped: opened.skipped, server: opened.server };
   } finally {
     await closeAll(opened);
   }
@@ -101,6 +105,26 @@ async function openLiveVariants(options: BenchOptions, url: string, opened: Open
     opened.closers.push(() => pool.end());
     opened.variants.push(await baselineVariant(pool, schema('baseline'), seed));
   }
+  const place = (name: string): PeerPlace => ({ url, schema: schema(name), admin, seedUsers: seed });
+  await openPeer(options, opened, 'authjs-pg', () => authjsVariant(place('authjs')));
+  await openPeer(options, opened, 'better-auth', () => betterAuthVariant(place('betterauth')));
+}
+
+/** A peer that cannot be loaded or set up is reported with its error, not measured, and does not stop the run. */
+async function openPeer(
+  options: BenchOptions,
+  opened: Opened,
+  name: StoreName,
+  open: () => Promise<Variant>,
+): Promise<void> {
+  if (!wants(options, name)) return;
+  try {
+    opened.variants.push(await open());
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    console.log(`${name}: not measured: ${reason}`);
+    opened.skipped.push({ store: name, reason });
+  }
 }
 
 async function serverSettings(admin: pg.Pool): Promise<Record<string, string>> {
@@ -120,9 +144,10 @@ async function closeAll(opened: Opened): Promise<void> {
   await opened.admin.end();
 }
 
-function report(options: BenchOptions, rows: Row[], server: Record<string, string> | null): void {
+function report(options: BenchOptions, rows: Row[], skipped: Skipped[], server: Record<string, string> | null): void {
   printTable(rows);
-  writeResults({ machine: machineInfo(options, server), rows });
+  printSkipped(skipped);
+  writeResults({ machine: machineInfo(options, server), rows, skipped });
   console.log(
     `\nwritten to bench/results/latest.json (${options.mode}, ${options.rounds} rounds of ${options.cellMs} ms per cell)`,
   );
