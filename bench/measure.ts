@@ -3,7 +3,7 @@
 // so drift on a shared machine does not favour one.
 
 /** The user-engine operations the benchmark measures; every row stands beside one of them. */
-export const ENGINE_OPERATIONS = ['registerUser', 'updateProfile', 'getUser', 'findUserByEmail'] as const;
+export const ENGINE_OPERATIONS = ['registerUser', 'updateProfile', 'getUser', 'findUserByEmail', 'listUsers'] as const;
 export type EngineOperation = (typeof ENGINE_OPERATIONS)[number];
 export const CONCURRENCY = [1, 16] as const;
 

@@ -5,6 +5,7 @@ import { cpus, type as osType, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type Cell, type Cells, CONCURRENCY, cellKey, median, percentile, round2, type Variant } from './measure.js';
 import type { BenchOptions } from './options.js';
+import type { ScaleResult } from './scale.js';
 
 /**
  * The user-engine variant a peer's row is divided by: the Postgres store on a
@@ -40,6 +41,7 @@ export interface Results {
   machine: Record<string, unknown>;
   rows: Row[];
   skipped: Skipped[];
+  scale: ScaleResult | null;
 }
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -138,6 +140,7 @@ export function writeResults(results: Results): void {
 }
 
 export function printTable(rows: readonly Row[]): void {
+  if (rows.length === 0) return;
   const header = ['store', 'operation', 'conc', 'ops/s', 'p50 ms', 'p99 ms', 'stmts/op', '÷ baseline', '÷ user-engine'];
   const lines = rows.map((r) => [
     r.store,

@@ -1,25 +1,25 @@
 // The benchmark: `npm run bench` (full) or `npm run bench -- --quick` (CI).
-// user-engine's registerUser, updateProfile, getUser and findUserByEmail at 1
-// and 16 callers, on the in-memory store, PGlite and (with
-// USER_ENGINE_TEST_DATABASE_URL) a live server through a pg Pool and
-// postgres.js, beside a hand-written node-postgres baseline and two peers
+// user-engine's registerUser, updateProfile, getUser, findUserByEmail (and
+// listUsers in memory) at 1 and 16 callers, on the in-memory store, PGlite
+// and (with USER_ENGINE_TEST_DATABASE_URL) a live server through a pg Pool
+// and postgres.js, beside a hand-written node-postgres baseline and two peers
 // (Auth.js's pg adapter, Better Auth) on the same server in the same rounds.
-// Method and flags: docs/performance.md. Writes bench/results/latest.json.
+// Then, in a full run, the in-memory store at a million users. Method and
+// flags: docs/performance.md. Writes bench/results/latest.json.
 //
-//   options.ts   flags                  measure.ts  cells, rounds, statistics
-//   variants.ts  user-engine + baseline report.ts   rows, ratios, table, JSON
-//   peers.ts     Auth.js, Better Auth
+//   options.ts   flags          variants.ts  user-engine + baseline   peers.ts  Auth.js, Better Auth
+//   measure.ts   cells, rounds  report.ts    rows, ratios, table, JSON scale.ts  one million users
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import postgres from 'postgres';
-import { InMemoryUserEngineStore } from '../src/index.js';
 import { fromNodePostgres, fromPostgresJs } from '../src/postgres/index.js';
 import { scratchSchemaName } from '../src/testing/index.js';
 import { measureRounds, type Variant } from './measure.js';
 import { type BenchOptions, readOptions, type StoreName, wants } from './options.js';
 import { authjsVariant, betterAuthVariant, type PeerPlace } from './peers.js';
 import { machineInfo, printSkipped, printTable, type Row, type Skipped, summarize, writeResults } from './report.js';
-import { baselineVariant, engineVariant, postgresVariant } from './variants.js';
+import { measureScale, printScale, type ScaleResult } from './scale.js';
+import { baselineVariant, memoryVariant, postgresVariant } from './variants.js';
 
 /** What a run has opened, to be closed and dropped however it ends. */
 interface Opened {
@@ -34,7 +34,8 @@ interface Opened {
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2), process.env);
   const { rows, skipped, server } = await measureStores(options);
-  report(options, rows, skipped, server);
+  const scale = options.scale ? await measureScale(options) : null;
+  report(options, rows, skipped, server, scale);
 }
 
 /** Opens every wanted variant, measures them in alternating rounds, closes them, and returns the rows. */
@@ -55,19 +56,7 @@ async function measureStores(options: BenchOptions) {
 }
 
 async function openInProcessVariants(options: BenchOptions, opened: Opened): Promise<void> {
-  if (wants(options, 'memory')) {
-    const store = new InMemoryUserEngineStore();
-    opened.variants.push(
-      await engineVariant(
-        'memory',
-        'engine',
-        store,
-        options.seedUsers,
-        () => 0,
-        async () => {},
-      ),
-    );
-  }
+  if (wants(options, 'memory')) opened.variants.push(await memoryVariant(options.seedUsers));
   if (wants(options, 'pglite')) {
     const lite = new PGlite();
     opened.closers.push(() => lite.close());
@@ -144,12 +133,20 @@ async function closeAll(opened: Opened): Promise<void> {
   await opened.admin.end();
 }
 
-function report(options: BenchOptions, rows: Row[], skipped: Skipped[], server: Record<string, string> | null): void {
+function report(
+  options: BenchOptions,
+  rows: Row[],
+  skipped: Skipped[],
+  server: Record<string, string> | null,
+  scale: ScaleResult | null,
+): void {
   printTable(rows);
   printSkipped(skipped);
-  writeResults({ machine: machineInfo(options, server), rows, skipped });
+  if (scale !== null) printScale(scale);
+  writeResults({ machine: machineInfo(options, server), rows, skipped, scale });
   console.log(
-    `\nwritten to bench/results/latest.json (${options.mode}, ${options.rounds} rounds of ${options.cellMs} ms per cell)`,
+    `\nwritten to bench/results/latest.json (${options.mode}, ${options.rounds} rounds of ${options.cellMs} ms per cell` +
+      `${scale === null ? ', no scale step' : `, scale step at ${scale.users} users`})`,
   );
 }
 

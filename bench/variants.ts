@@ -1,7 +1,7 @@
 // The user-engine variants (each store through the engine) and the
 // hand-written baseline, each seeded with the same number of users.
 import type pg from 'pg';
-import { UserEngine, type UserEngineStore } from '../src/index.js';
+import { InMemoryUserEngineStore, UserEngine, type UserEngineStore } from '../src/index.js';
 import { type PostgresConnection, PostgresUserEngineStore } from '../src/postgres/index.js';
 import { CountingConnection } from '../src/testing/index.js';
 import { baselineOperations } from './baseline-pg.js';
@@ -13,6 +13,7 @@ let counter = 0;
 export const nextEmail = (store: string) => `${store}.${runTag}.${counter++}@bench.example.com`;
 
 const ctx = { actor: 'bench' };
+const LIST_PAGE = 100;
 
 /** The engine on `store`, seeded with `seedUsers` users. */
 export async function engineVariant(
@@ -45,6 +46,37 @@ export async function engineVariant(
     },
   ];
   return { name, role, operations, statements, close };
+}
+
+/**
+ * The in-memory store, with `listUsers` measured on a second store that stays
+ * at the seeded size: the first one grows by every `registerUser` the run makes.
+ */
+export async function memoryVariant(seedUsers: number): Promise<Variant> {
+  const variant = await engineVariant(
+    'memory',
+    'engine',
+    new InMemoryUserEngineStore(),
+    seedUsers,
+    () => 0,
+    async () => {},
+  );
+  const { engine } = await seededEngine('memory-list', new InMemoryUserEngineStore(), seedUsers);
+  // The cursor each full page starts after: call i reads page i mod pages, always 100 users.
+  const starts: (string | undefined)[] = [];
+  const page = (after: string | undefined) =>
+    engine.listUsers(after === undefined ? { limit: LIST_PAGE } : { after, limit: LIST_PAGE });
+  for (let after: string | undefined, n = 0; n < Math.floor(seedUsers / LIST_PAGE); n++) {
+    starts.push(after);
+    after = (await page(after)).users.at(-1)?.id;
+  }
+  if (starts.length === 0) throw new Error(`listUsers needs at least ${LIST_PAGE} seeded users`);
+  variant.operations.push({
+    name: 'listUsers',
+    counterpart: 'listUsers',
+    run: (i) => page(starts[i % starts.length]),
+  });
+  return variant;
 }
 
 /** The Postgres store on `connection`, with every statement it sends counted on the way. */
