@@ -121,7 +121,14 @@ export async function checkUserInvariants(
       `user ${record.id} is at version ${record.version} but has ${auditPerUser.get(record.id) ?? 0} audit entries`,
     );
     if (user.status === 'erased') {
-      const personal = [user.email, user.handle, user.displayName, user.locale, user.suspendedReason];
+      const personal = [
+        user.email,
+        user.emailVerifiedAt ?? null,
+        user.handle,
+        user.displayName,
+        user.locale,
+        user.suspendedReason,
+      ];
       check(
         personal.every((v) => v === null) &&
           user.roles.length === 0 &&
