@@ -34,6 +34,7 @@ export type {
   AuditAppend,
   AuditEntry,
   AuditQuery,
+  IndexedPair,
   OutboxEnqueue,
   OutboxMessage,
   OutboxQuery,

@@ -13,5 +13,7 @@ const memoryStore: StoreFactory = async () => {
   };
 };
 
-runStoreConformance(runner, 'memory', memoryStore, { capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode'] });
+runStoreConformance(runner, 'memory', memoryStore, {
+  capabilities: ['schemaBackdoor', 'indexedRecord', 'indexedPair', 'olderCode'],
+});
 runEngineScenarios(runner, 'memory', memoryStore);

@@ -13,5 +13,7 @@ const factory = postgresFactory(
   db,
   (connection, schema) => new PostgresUserEngineStore({ connection, schema }),
 );
-runStoreConformance(runner, 'pglite', factory, { capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode'] });
+runStoreConformance(runner, 'pglite', factory, {
+  capabilities: ['schemaBackdoor', 'indexedRecord', 'indexedPair', 'olderCode'],
+});
 runEngineScenarios(runner, 'pglite', factory);
