@@ -143,9 +143,10 @@ export async function checkUserInvariants(
   }
   check(audit.length === outbox.length, `audit has ${audit.length} entries but the outbox ${outbox.length} messages`);
   // Concurrent commits may take audit and outbox sequence numbers in different orders, so pair
-  // them by what they describe: (action, user, version) is unique per successful command.
+  // them by what they describe: (action, user, version, session) is unique per successful command.
+  // Sign-ins and sign-outs (the Auth.js adapter) name their session instead of a user version.
   const describe = (action: string, body: Record<string, unknown>) =>
-    `${action}|${String(body.userId)}|${String(body.version)}`;
+    `${action}|${String(body.userId)}|${String(body.version)}|${String(body.session)}`;
   const auditChanges = new Set(audit.map((a) => describe(a.action, a.detail)));
   const outboxChanges = new Set(outbox.map((o) => describe(o.topic, o.payload)));
   check(auditChanges.size === audit.length, 'two audit entries describe the same change');
