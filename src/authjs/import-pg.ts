@@ -18,14 +18,14 @@ export interface AuthjsPgImportOptions extends UserEngineAdapterOptions {
   schema?: string;
   /** Rows read per statement; 500 by default. */
   batchSize?: number;
-  /** The adapter's clock: sessions and verification tokens expired by then are not carried over. */
+  /** The adapter's clock: sessions expired by then are not carried over. */
   clock?: () => Date;
 }
 
 /** One row the import did not carry over, by the source's id (never a value), and why. */
 export interface AuthjsPgImportSkip {
-  table: 'users' | 'accounts' | 'sessions' | 'verification_token';
-  /** The row's id in the source table (for verification tokens: its position). */
+  table: 'users' | 'accounts' | 'sessions';
+  /** The row's id in the source table. */
   id: string;
   /** An error code (`email_taken`, `invalid_input`, …) or `expired`, `no_email`, `no_user`. */
   reason: string;
@@ -38,23 +38,26 @@ export interface AuthjsPgImportReport {
   usersAlreadyThere: number;
   accounts: number;
   sessions: number;
-  verificationTokens: number;
   skipped: AuthjsPgImportSkip[];
 }
 
 /**
- * Moves users, accounts, sessions and verification tokens from the tables
- * `@auth/pg-adapter` writes (`users`, `accounts`, `sessions`,
- * `verification_token`) into user-engine through its Auth.js adapter, so
+ * Moves users, accounts and sessions from the tables `@auth/pg-adapter`
+ * writes (`users`, `accounts`, `sessions`) into user-engine through its
+ * Auth.js adapter, so
  * everything lands as the adapter would have written it: users keep their
  * ids (`String(id)`), so your foreign keys and the users' session cookies
  * stay valid; accounts become linked identities with their tokens (sealed
  * when `tokenEncryptionKey` is given); sessions are stored under the hash of
  * their token. Nothing is merged: a user whose address another user already
  * holds in another spelling (the pg adapter compares case-sensitively) is
- * skipped and reported by id, with its accounts and sessions. Reading only,
- * it never changes the source tables; run it again to resume (users already
- * imported are left alone). Every value travels as a bind parameter.
+ * skipped and reported by id, with its accounts and sessions. Verification
+ * tokens are left behind: they live minutes, and one used after the import
+ * must not come back. Reading only, it never changes the source tables. Run
+ * it with the old application stopped; a second run completes what an
+ * interrupted one left (users, accounts and sessions already there are left
+ * alone — and what was removed from user-engine since comes back from the
+ * source). Every value travels as a bind parameter.
  *
  * @example
  * const report = await importFromAuthjsPg(pool, engine, { tokenEncryptionKey: process.env.AUTH_TOKEN_KEY });
@@ -80,7 +83,6 @@ export async function importFromAuthjsPg(
     usersAlreadyThere: 0,
     accounts: 0,
     sessions: 0,
-    verificationTokens: 0,
     skipped: [],
   };
   const skip = (table: AuthjsPgImportSkip['table'], id: unknown, error: unknown) => {
@@ -168,38 +170,6 @@ export async function importFromAuthjsPg(
     }
   }
 
-  // verification_token has no id column: page by its primary key (identifier, token).
-  let after: [string, string] | null = null;
-  let position = 0;
-  for (;;) {
-    const where = after === null ? '' : 'WHERE (identifier, token) > ($2, $3)';
-    const { rows } = await source.query(
-      `SELECT identifier, token, expires FROM ${prefix}verification_token ${where} ORDER BY identifier, token LIMIT $1`,
-      after === null ? [batchSize] : [batchSize, ...after],
-    );
-    for (const row of rows) {
-      position += 1;
-      const expires = toDate(row.expires);
-      if (expires.getTime() <= now) {
-        skip('verification_token', position, 'expired');
-        continue;
-      }
-      try {
-        await adapter.createVerificationToken({
-          identifier: String(row.identifier),
-          token: String(row.token),
-          expires,
-        });
-        report.verificationTokens += 1;
-      } catch (error) {
-        // Already carried over by an earlier run.
-        if (!UserEngineError.is(error, 'version_conflict')) skip('verification_token', position, error);
-      }
-    }
-    const last = rows[rows.length - 1];
-    if (rows.length < batchSize || last === undefined) break;
-    after = [String(last.identifier), String(last.token)];
-  }
   return report;
 }
 
