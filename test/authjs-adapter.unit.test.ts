@@ -48,6 +48,9 @@ describe('authjs adapter on the fake connection: statements on the wire', () => 
     expect(connection.statements[0]?.text).toContain('JOIN');
     expect(JSON.stringify(connection.statements)).not.toContain(sessionToken);
     connection.clearStatements();
+    await adapter.createSession({ sessionToken: 'second', userId: user.id, expires: new Date(Date.now() + 60_000) });
+    expect(connection.statements, 'the user, the session list, the commit').toHaveLength(3);
+    connection.clearStatements();
     await adapter.updateSession({ sessionToken, expires: new Date(Date.now() + 120_000) });
     expect(connection.statements).toHaveLength(2);
     expect(JSON.stringify(connection.statements)).not.toContain(sessionToken);

@@ -30,7 +30,7 @@ export interface UserEngineAdapterOptions {
    *
    * @example UserEngineAdapter(engine, { tokenEncryptionKey: process.env.AUTH_TOKEN_KEY })
    */
-  tokenEncryptionKey?: TokenKey;
+  tokenEncryptionKey?: TokenKey | undefined;
   /** Keys that sealed tokens before the current one: still opened, never used to seal. For key rotation. */
   previousTokenEncryptionKeys?: readonly TokenKey[];
   /** The adapter's notion of now, for `pruneExpired`; `() => new Date()` by default. */
