@@ -492,7 +492,7 @@ describe('cli error table: refusals that need data (one embedded database)', () 
       args: [],
       exit: 1,
       code: 'identity_taken',
-      message: 'that external identity is already linked to another user',
+      message: 'that external identity is already linked to a user',
     });
   }, 60_000);
 });
