@@ -349,6 +349,7 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
     for (const receipt of receipts) {
       const event = parseUserEvent(JSON.parse(receipt.body));
       if (!writtenIds.has(event.id)) unknown++;
+      if (!('version' in event)) continue; // the workload writes user changes only
       const latest = lastVersion.get(event.userId) ?? 0;
       if (seen.has(event.id)) {
         duplicates++;

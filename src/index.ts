@@ -17,7 +17,10 @@ export {
 export {
   type AnyUserEvent,
   parseUserEvent,
+  type SessionEvent,
+  type SessionTopic,
   USER_EVENT_TOPICS,
+  type UserChangeTopic,
   type UserEvent,
   type UserEventTopic,
   type UserField,
@@ -66,6 +69,7 @@ export type {
   AuditAppend,
   AuditEntry,
   AuditQuery,
+  IndexedPair,
   OutboxEnqueue,
   OutboxMessage,
   OutboxQuery,

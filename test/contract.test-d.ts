@@ -43,7 +43,10 @@ describe('typed events (compile-time)', () => {
 
   it('narrowing on topic narrows the event', () => {
     const event = {} as AnyUserEvent;
-    if (event.topic === 'user.erased') expectTypeOf(event).toEqualTypeOf<UserEvent<'user.erased'>>();
-    expectTypeOf(event.fields).toEqualTypeOf<UserField[]>();
+    if (event.topic === 'user.erased') {
+      expectTypeOf(event).toEqualTypeOf<UserEvent<'user.erased'>>();
+      expectTypeOf(event.fields).toEqualTypeOf<UserField[]>();
+    }
+    if (event.topic === 'user.signed_in') expectTypeOf(event.session).toEqualTypeOf<string>();
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UserEngineAdapter } from '../src/authjs/index.js';
 import {
   InMemoryUserEngineStore,
   type OutboxMessage,
@@ -17,6 +18,8 @@ async function everyEvent(): Promise<OutboxMessage[]> {
   const { id } = await engine.registerUser(ctx, { email: 'ada@example.com', handle: 'ada', displayName: 'Ada' });
   await engine.updateProfile(ctx, id, { locale: 'en-GB' });
   await engine.changeEmail(ctx, id, 'ada@example.org');
+  await engine.verifyEmail(ctx, id);
+  await engine.unverifyEmail(ctx, id);
   await engine.changeHandle(ctx, id, 'ada2');
   await engine.linkIdentity(ctx, id, { provider: 'github', subject: '42' });
   await engine.unlinkIdentity(ctx, id, { provider: 'github', subject: '42' });
@@ -31,14 +34,34 @@ async function everyEvent(): Promise<OutboxMessage[]> {
 describe('the event catalogue', () => {
   it('every command writes an event that parses, with the topic the catalogue names, in catalogue order', async () => {
     const messages = await everyEvent();
-    const events = messages.map(parseUserEvent);
-    expect(events.map((e) => e.topic)).toEqual(USER_EVENT_TOPICS);
+    const events = messages.map(parseUserEvent).flatMap((e) => ('version' in e ? [e] : []));
+    expect(events).toHaveLength(messages.length);
+    expect(events.map((e) => e.topic)).toEqual(USER_EVENT_TOPICS.filter((t) => !t.startsWith('user.signed_')));
     expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
     expect(events.at(-1)).toMatchObject({ topic: 'user.erased', status: 'erased', schemaVersion: 1 });
     expect(events[0]?.fields).toEqual(['email', 'handle', 'displayName']);
     // The parse keeps what identifies the message for a consumer's de-duplication.
     expect(events.map((e) => e.id)).toEqual(messages.map((m) => m.id));
     expect(events.map((e) => e.seq)).toEqual(messages.map((m) => m.seq));
+  });
+
+  it('reads the Auth.js adapter’s sign-in and sign-out events, which name the session by its hash', async () => {
+    const store = new InMemoryUserEngineStore();
+    await store.migrate();
+    const engine = new UserEngine({ store });
+    const adapter = UserEngineAdapter(engine);
+    const { id } = await engine.registerUser({ actor: 'test' }, { email: 'ada@example.com' });
+    const sessionToken = 'secret-session-token';
+    await adapter.createSession?.({ sessionToken, userId: id, expires: new Date(Date.now() + 60_000) });
+    await adapter.deleteSession?.(sessionToken);
+    const events = (await store.pendingOutbox()).map(parseUserEvent).filter((e) => e.topic.startsWith('user.signed_'));
+    expect(events.map((e) => e.topic)).toEqual(['user.signed_in', 'user.signed_out']);
+    for (const event of events) {
+      if (!('session' in event)) throw new Error('not a session event');
+      expect(event.session).toMatch(/^[0-9a-f]{64}$/);
+      expect(event.userId).toBe(id);
+      expect(JSON.stringify(event)).not.toContain(sessionToken);
+    }
   });
 
   it('reads a message that went through JSON on a broker', async () => {

@@ -22,7 +22,7 @@ const fakeStore: StoreFactory = async () => {
 };
 
 runStoreConformance(runner, 'fake-postgres', fakeStore, {
-  capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode', 'delivery'],
+  capabilities: ['schemaBackdoor', 'indexedRecord', 'indexedPair', 'olderCode', 'delivery'],
 });
 runEngineScenarios(runner, 'fake-postgres', fakeStore);
 

@@ -14,6 +14,6 @@ const memoryStore: StoreFactory = async () => {
 };
 
 runStoreConformance(runner, 'memory', memoryStore, {
-  capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode', 'delivery'],
+  capabilities: ['schemaBackdoor', 'indexedRecord', 'indexedPair', 'olderCode', 'delivery'],
 });
 runEngineScenarios(runner, 'memory', memoryStore);

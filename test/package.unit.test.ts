@@ -52,7 +52,7 @@ describe('the packed package', () => {
 
   it('ships dist with declarations for every entry, the docs, and no sources or tests', () => {
     const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
-    for (const entry of ['.', './store', './postgres', './testing']) {
+    for (const entry of ['.', './store', './postgres', './testing', './authjs']) {
       for (const condition of ['types', 'import', 'require', 'default']) {
         expect(existsSync(join(pkgDir, pkg.exports[entry][condition])), `${entry} ${condition}`).toBe(true);
       }
@@ -63,11 +63,13 @@ describe('the packed package', () => {
     expect(pkg.dependencies ?? {}).toEqual({});
   });
 
-  it('imports through the exports map: user-engine, user-engine/postgres, user-engine/testing', () => {
+  it('imports through the exports map: user-engine, user-engine/postgres, user-engine/testing, user-engine/authjs (without @auth/core)', () => {
     const script = `
       const core = await import('user-engine');
       const pg = await import('user-engine/postgres');
       const testing = await import('user-engine/testing');
+      // No @auth/core in this project: the adapter entry must load without it (types only).
+      const authjs = await import('user-engine/authjs');
       const store = new core.InMemoryUserEngineStore();
       await store.migrate();
       const engine = new core.UserEngine({ store });
@@ -75,13 +77,15 @@ describe('the packed package', () => {
       const fake = new testing.FakePostgresConnection();
       const pgStore = new pg.PostgresUserEngineStore({ connection: fake });
       await pgStore.migrate();
-      console.log(JSON.stringify({ version: user.version, latest: core.LATEST_SCHEMA_VERSION, ready: (await pgStore.readiness()).ready }));
+      const adapter = authjs.UserEngineAdapter(engine);
+      const viaAdapter = await adapter.getUserByEmail('PACK@example.com');
+      console.log(JSON.stringify({ version: user.version, latest: core.LATEST_SCHEMA_VERSION, ready: (await pgStore.readiness()).ready, adapter: viaAdapter.id === user.id }));
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       cwd: project,
       encoding: 'utf8',
     });
-    expect(JSON.parse(out)).toEqual({ version: 1, latest: LATEST_SCHEMA_VERSION, ready: true });
+    expect(JSON.parse(out)).toEqual({ version: 1, latest: LATEST_SCHEMA_VERSION, ready: true, adapter: true });
   });
 
   it('each entry exports at run time exactly the values of the reviewed list', () => {

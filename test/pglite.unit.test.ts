@@ -14,6 +14,6 @@ const factory = postgresFactory(
   (connection, schema) => new PostgresUserEngineStore({ connection, schema }),
 );
 runStoreConformance(runner, 'pglite', factory, {
-  capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode', 'delivery'],
+  capabilities: ['schemaBackdoor', 'indexedRecord', 'indexedPair', 'olderCode', 'delivery'],
 });
 runEngineScenarios(runner, 'pglite', factory);

@@ -60,7 +60,7 @@ if (live && pool && client && sql) {
   for (const [name, connection] of variants) {
     const factory = postgresFactory(name.split(' ')[0]?.replace('-', '') ?? 'live', connection, makeStore);
     runStoreConformance(runner, `live ${name}`, factory, {
-      capabilities: ['schemaBackdoor', 'indexedRecord', 'olderCode', 'delivery'],
+      capabilities: ['schemaBackdoor', 'indexedRecord', 'indexedPair', 'olderCode', 'delivery'],
     });
     runEngineScenarios(runner, `live ${name}`, factory);
   }

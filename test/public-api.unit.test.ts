@@ -18,6 +18,7 @@ const ENTRIES: readonly [string, string, string][] = [
   ['user-engine/postgres', 'src/postgres/index.ts', 'the Postgres store and its connection contract'],
   ['user-engine/testing', 'src/testing/index.ts', 'shared suites, fakes and helpers for proving a store'],
   ['user-engine/brokers', 'src/outbox/brokers/index.ts', 'publishers for a relay: NATS JetStream, RabbitMQ, Redis'],
+  ['user-engine/authjs', 'src/authjs/index.ts', 'the Auth.js adapter and the import from @auth/pg-adapter'],
 ];
 const SNAPSHOT = join(root, 'test', 'fixtures', 'public-api.txt');
 

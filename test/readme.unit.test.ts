@@ -23,6 +23,13 @@ describe('README examples', () => {
     expect(run.lingerMs).toBeLessThan(CLEAN_EXIT_MS);
   }, 60_000);
 
+  it('the Auth.js example signs in by email link through Auth() and ends', () => {
+    const run = runReadmeBlock(readmeBlock('user-engine/authjs'));
+    expect(run.stdout).toContain('signed in as ada@example.com');
+    expect(run.stdout).toContain('user.registered, user.signed_in');
+    expect(run.lingerMs).toBeLessThan(CLEAN_EXIT_MS);
+  }, 60_000);
+
   it('the PGlite example runs, ends on its own, and finds its user again on the next run', () => {
     const cwd = tempDir('readme-pglite');
     const first = runReadmeBlock(readmeBlock('@electric-sql/pglite'), { cwd, timeoutMs: 120_000 });

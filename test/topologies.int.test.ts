@@ -258,8 +258,47 @@ describe.skipIf(url === '')('topologies (live)', () => {
       await expect(fresh.migrate()).rejects.toMatchObject({ code: 'store_unavailable' });
       await expect(runtimePool.query(`DROP TABLE "${name}".records`)).rejects.toMatchObject({ code: '42501' });
       await expect(runtimePool.query(`DELETE FROM "${name}".audit`)).rejects.toMatchObject({ code: '42501' });
+      await expect(runtimePool.query(`UPDATE "${name}".outbox_delivery SET state = 'delivered'`)).rejects.toMatchObject({
+        code: '42501',
+      });
     } finally {
       await runtimePool.end();
+      await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+      await admin.query(`DROP OWNED BY "${role}"`);
+      await admin.query(`DROP ROLE "${role}"`);
+    }
+  });
+
+  it('a relay role with the documented grants claims, acknowledges, replays and prunes, and cannot touch users or audit', async () => {
+    const grants = readFileSync(new URL('../docs/durable-store.md', import.meta.url), 'utf8').match(
+      /<!-- relay-grants -->\n```sql\n([\s\S]*?)```/,
+    )?.[1];
+    expect(grants, 'the relay grants block in docs/durable-store.md').toBeDefined();
+    const name = schema();
+    const role = `ue_relay_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const owner = new PostgresUserEngineStore({ connection: admin, schema: name });
+    await owner.migrate();
+    await new UserEngine({ store: owner }).registerUser(ctx, { email: 'relayed@example.com' });
+    await admin.query(`CREATE ROLE "${role}" LOGIN`);
+    const relayUrl = new URL(url);
+    relayUrl.username = role;
+    const relayPool = new pg.Pool({ connectionString: relayUrl.href, max: 2 });
+    try {
+      await admin.query((grants ?? '').replaceAll('user_engine', `"${name}"`).replaceAll('app_relay', `"${role}"`));
+      const store = new PostgresUserEngineStore({ connection: fromNodePostgres(relayPool), schema: name });
+      const delivery = store.delivery;
+      const claimed = await delivery.claim({ relay: 'r', leaseMs: 60_000 });
+      expect(claimed).toHaveLength(1);
+      expect(await delivery.acknowledge(claimed)).toBe(1);
+      expect(await delivery.replay(claimed.map((m) => m.seq))).toBe(1);
+      const again = await delivery.claim({ relay: 'r', leaseMs: 60_000 });
+      expect(await delivery.acknowledge(again)).toBe(1);
+      expect(await delivery.prune({ deliveredBefore: new Date(Date.now() + 60_000).toISOString() })).toBe(1);
+      expect(await delivery.stats()).toMatchObject({ delivered: 0, pending: 0 });
+      await expect(relayPool.query(`SELECT * FROM "${name}".records`)).rejects.toMatchObject({ code: '42501' });
+      await expect(relayPool.query(`SELECT * FROM "${name}".audit`)).rejects.toMatchObject({ code: '42501' });
+    } finally {
+      await relayPool.end();
       await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
       await admin.query(`DROP OWNED BY "${role}"`);
       await admin.query(`DROP ROLE "${role}"`);

@@ -11,7 +11,7 @@ import type { JsonObject } from '../store/json.js';
 import { normalizeRecordPage } from '../store/queries.js';
 import { isValidId, type StoreRecord } from '../store/record.js';
 import type { StoreTransaction, UserEngineStore } from '../store/store.js';
-import type { UserEventTopic, UserField } from './events.js';
+import type { UserChangeTopic, UserField } from './events.js';
 import { uuidv7 } from './ids.js';
 import {
   EMAIL_INDEX_KIND,
@@ -39,6 +39,7 @@ import {
   normalizeLocale,
   normalizeReason,
   normalizeRole,
+  normalizeTimestamp,
   normalizeUserId,
   readInput,
 } from './validation.js';
@@ -54,6 +55,8 @@ export interface CommandContext {
 /** What `registerUser` takes: an email, and optionally a handle, a display name, a locale and attributes. */
 export interface RegisterUserInput {
   email: string;
+  /** When the address was proved (ISO-8601 with a time zone), if it already was; null or left out: not verified. */
+  emailVerifiedAt?: string | null;
   handle?: string | null;
   displayName?: string | null;
   locale?: string | null;
@@ -159,6 +162,35 @@ class RecentUsers {
 }
 
 /**
+ * Package-internal (not exported from any entry): a module of this package
+ * that keeps records of its own about a user — the Auth.js adapter's
+ * accounts and sessions — adds their writes to an engine command's own
+ * transaction, so they commit or fail with the user change, on the same
+ * version checks and retries. It runs on every attempt, after the user is
+ * read and before the command changes it, and sees the user as read.
+ */
+export type Companion = (tx: StoreTransaction, user: User) => Promise<void>;
+
+/** Engine commands that take a companion; see `Companion`. Set by `UserEngine`'s static block. */
+export let companionCommands: {
+  linkIdentity(
+    engine: UserEngine,
+    context: CommandContext,
+    id: string,
+    identity: LinkedIdentity,
+    companion: Companion,
+  ): Promise<User>;
+  unlinkIdentity(
+    engine: UserEngine,
+    context: CommandContext,
+    id: string,
+    identity: LinkedIdentity,
+    companion: Companion,
+  ): Promise<User>;
+  eraseUser(engine: UserEngine, context: CommandContext, id: string, companion: Companion): Promise<User>;
+};
+
+/**
  * The user accounts core. Every command is one store transaction that writes
  * the user, its uniqueness index records, one audit entry and one outbox
  * event; bad input is a `ValidationError` before the store is touched.
@@ -175,6 +207,16 @@ export class UserEngine {
   readonly #retry: RetryPolicy;
   readonly #onRetry: ((info: RetryInfo) => void) | undefined;
   readonly #recent: RecentUsers;
+
+  static {
+    companionCommands = {
+      linkIdentity: (engine, context, id, identity, companion) =>
+        engine.#linkIdentity(context, id, identity, companion),
+      unlinkIdentity: (engine, context, id, identity, companion) =>
+        engine.#unlinkIdentity(context, id, identity, companion),
+      eraseUser: (engine, context, id, companion) => engine.#eraseUser(context, id, companion),
+    };
+  }
 
   constructor(options: UserEngineOptions) {
     if (options?.store === undefined) throw new ValidationError('store', 'is required');
@@ -216,14 +258,26 @@ export class UserEngine {
     if (ctx.expectedVersion !== undefined) {
       throw new ValidationError('expectedVersion', 'cannot be given when registering a new user');
     }
-    const raw = readInput(input, 'input', ['email', 'handle', 'displayName', 'locale', 'attributes']);
+    const raw = readInput(input, 'input', [
+      'email',
+      'emailVerifiedAt',
+      'handle',
+      'displayName',
+      'locale',
+      'attributes',
+    ]);
     const email = normalizeEmail(raw.email);
+    const emailVerifiedAt =
+      raw.emailVerifiedAt === undefined || raw.emailVerifiedAt === null
+        ? null
+        : normalizeTimestamp(raw.emailVerifiedAt, 'emailVerifiedAt');
     const handle = raw.handle === undefined || raw.handle === null ? null : normalizeHandle(raw.handle);
     const displayName =
       raw.displayName === undefined || raw.displayName === null ? null : normalizeDisplayName(raw.displayName);
     const locale = raw.locale === undefined || raw.locale === null ? null : normalizeLocale(raw.locale);
     const attributes = raw.attributes === undefined ? {} : normalizeAttributes(raw.attributes);
     const fields: UserField[] = ['email'];
+    if (emailVerifiedAt !== null) fields.push('emailVerifiedAt');
     if (handle !== null) fields.push('handle');
     if (displayName !== null) fields.push('displayName');
     if (locale !== null) fields.push('locale');
@@ -241,6 +295,7 @@ export class UserEngine {
         createdAt: now,
         displayName,
         email: email.email,
+        emailVerifiedAt,
         handle,
         identities: [],
         locale,
@@ -276,7 +331,7 @@ export class UserEngine {
     const fields = Object.keys(changes) as UserField[];
     if (fields.length === 0)
       throw new ValidationError('patch', 'names no field to update (displayName, locale, attributes)');
-    return this.#mutate(ctx, userId, 'user.profile_updated', (_tx, user) => {
+    return this.#mutate(ctx, userId, 'user.profile_updated', undefined, (_tx, user) => {
       Object.assign(user, changes);
       return fields;
     });
@@ -285,7 +340,9 @@ export class UserEngine {
   /**
    * Moves the user to a new email address, claiming it and releasing the old
    * one in the same transaction. The same address in another spelling (case,
-   * width, normalization) is the same address: nothing is claimed.
+   * width, normalization) is the same address: nothing is claimed, and a
+   * verification stands; another address clears `emailVerifiedAt` (it was the
+   * old address that was proved).
    *
    * @throws `invalid_input`, `not_found`, `email_taken`, `invalid_state`,
    * `version_conflict`, `schema_not_ready`, `store_unavailable`.
@@ -294,14 +351,53 @@ export class UserEngine {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
     const next = normalizeEmail(email);
-    return this.#mutate(ctx, userId, 'user.email_changed', (tx, user, claim) => {
+    return this.#mutate(ctx, userId, 'user.email_changed', undefined, (tx, user, claim) => {
       const current = user.email === null ? null : emailIndexKey(user.email);
+      const fields: UserField[] = ['email'];
       if (current !== next.indexKey) {
         claim(tx, 'email', next.indexKey, userId);
         if (current !== null) release(tx, 'email', current);
+        if (user.emailVerifiedAt !== null) fields.push('emailVerifiedAt');
+        user.emailVerifiedAt = null;
       }
       user.email = next.email;
-      return ['email'];
+      return fields;
+    });
+  }
+
+  /**
+   * Records that the user proved they receive mail at their current address
+   * (a confirmation link, an email sign-in), at `verifiedAt` (ISO-8601 with a
+   * time zone) or now by the engine's clock. Verifying again moves the time.
+   *
+   * @throws `invalid_input` (bad timestamp), `not_found`, `invalid_state`
+   * (erased), `version_conflict`, `schema_not_ready`, `store_unavailable`.
+   * @example await engine.verifyEmail({ actor: 'mailer' }, user.id)
+   */
+  async verifyEmail(context: CommandContext, id: string, verifiedAt?: string): Promise<User> {
+    const ctx = this.#context(context);
+    const userId = normalizeUserId(id);
+    const at = verifiedAt === undefined ? undefined : normalizeTimestamp(verifiedAt, 'verifiedAt');
+    return this.#mutate(ctx, userId, 'user.email_verified', undefined, (_tx, user) => {
+      user.emailVerifiedAt = at ?? this.#now();
+      return ['emailVerifiedAt'];
+    });
+  }
+
+  /**
+   * Withdraws the verification of the user's address (`emailVerifiedAt`
+   * becomes null), e.g. when mail to it bounces.
+   *
+   * @throws `invalid_input`, `not_found`, `invalid_state` (erased; not
+   * verified), `version_conflict`, `schema_not_ready`, `store_unavailable`.
+   */
+  async unverifyEmail(context: CommandContext, id: string): Promise<User> {
+    const ctx = this.#context(context);
+    const userId = normalizeUserId(id);
+    return this.#mutate(ctx, userId, 'user.email_unverified', undefined, (_tx, user) => {
+      if (user.emailVerifiedAt === null) throw new InvalidStateError(`user ${userId} has no verified email`);
+      user.emailVerifiedAt = null;
+      return ['emailVerifiedAt'];
     });
   }
 
@@ -315,7 +411,7 @@ export class UserEngine {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
     const next = handle === null ? null : normalizeHandle(handle);
-    return this.#mutate(ctx, userId, 'user.handle_changed', (tx, user, claim) => {
+    return this.#mutate(ctx, userId, 'user.handle_changed', undefined, (tx, user, claim) => {
       if (user.handle !== next) {
         if (next !== null) claim(tx, 'handle', next, userId);
         if (user.handle !== null) release(tx, 'handle', user.handle);
@@ -334,10 +430,19 @@ export class UserEngine {
    * `schema_not_ready`, `store_unavailable`.
    */
   async linkIdentity(context: CommandContext, id: string, identity: LinkedIdentity): Promise<User> {
+    return this.#linkIdentity(context, id, identity, undefined);
+  }
+
+  async #linkIdentity(
+    context: CommandContext,
+    id: string,
+    identity: LinkedIdentity,
+    companion: Companion | undefined,
+  ): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
     const link = normalizeIdentity(identity);
-    return this.#mutate(ctx, userId, 'user.identity_linked', (tx, user, claim) => {
+    return this.#mutate(ctx, userId, 'user.identity_linked', companion, (tx, user, claim) => {
       if (user.identities.length >= LIMITS.identities) {
         throw new InvalidStateError(`user ${userId} already has the maximum of ${LIMITS.identities} identities`);
       }
@@ -354,10 +459,19 @@ export class UserEngine {
    * on it), `invalid_state`, `version_conflict`, `schema_not_ready`, `store_unavailable`.
    */
   async unlinkIdentity(context: CommandContext, id: string, identity: LinkedIdentity): Promise<User> {
+    return this.#unlinkIdentity(context, id, identity, undefined);
+  }
+
+  async #unlinkIdentity(
+    context: CommandContext,
+    id: string,
+    identity: LinkedIdentity,
+    companion: Companion | undefined,
+  ): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
     const link = normalizeIdentity(identity);
-    return this.#mutate(ctx, userId, 'user.identity_unlinked', (tx, user) => {
+    return this.#mutate(ctx, userId, 'user.identity_unlinked', companion, (tx, user) => {
       const at = user.identities.findIndex((i) => i.provider === link.provider && i.subject === link.subject);
       if (at < 0) throw new NotFoundError(`user ${userId} has no such ${link.provider} identity linked`);
       release(tx, 'identity', identityIndexId(link));
@@ -376,7 +490,7 @@ export class UserEngine {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
     const granted = normalizeRole(role);
-    return this.#mutate(ctx, userId, 'user.role_granted', (_tx, user) => {
+    return this.#mutate(ctx, userId, 'user.role_granted', undefined, (_tx, user) => {
       if (user.roles.includes(granted)) throw new InvalidStateError(`user ${userId} already has role ${granted}`);
       if (user.roles.length >= LIMITS.roles) {
         throw new InvalidStateError(`user ${userId} already has the maximum of ${LIMITS.roles} roles`);
@@ -396,7 +510,7 @@ export class UserEngine {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
     const revoked = normalizeRole(role);
-    return this.#mutate(ctx, userId, 'user.role_revoked', (_tx, user) => {
+    return this.#mutate(ctx, userId, 'user.role_revoked', undefined, (_tx, user) => {
       if (!user.roles.includes(revoked)) throw new InvalidStateError(`user ${userId} does not have role ${revoked}`);
       user.roles = user.roles.filter((r) => r !== revoked);
       return ['roles'];
@@ -415,7 +529,7 @@ export class UserEngine {
     const userId = normalizeUserId(id);
     const raw = readInput(input, 'input', ['reason']);
     const reason = normalizeReason(raw.reason);
-    return this.#mutate(ctx, userId, 'user.suspended', (_tx, user) => {
+    return this.#mutate(ctx, userId, 'user.suspended', undefined, (_tx, user) => {
       if (user.status === 'suspended') throw new InvalidStateError(`user ${userId} is already suspended`);
       user.status = 'suspended';
       user.suspendedReason = reason;
@@ -432,7 +546,7 @@ export class UserEngine {
   async reactivateUser(context: CommandContext, id: string): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
-    return this.#mutate(ctx, userId, 'user.reactivated', (_tx, user) => {
+    return this.#mutate(ctx, userId, 'user.reactivated', undefined, (_tx, user) => {
       if (user.status !== 'suspended') throw new InvalidStateError(`user ${userId} is not suspended`);
       user.status = 'active';
       user.suspendedReason = null;
@@ -450,15 +564,20 @@ export class UserEngine {
    * `version_conflict`, `schema_not_ready`, `store_unavailable`.
    */
   async eraseUser(context: CommandContext, id: string): Promise<User> {
+    return this.#eraseUser(context, id, undefined);
+  }
+
+  async #eraseUser(context: CommandContext, id: string, companion: Companion | undefined): Promise<User> {
     const ctx = this.#context(context);
     const userId = normalizeUserId(id);
-    return this.#mutate(ctx, userId, 'user.erased', (tx, user) => {
+    return this.#mutate(ctx, userId, 'user.erased', companion, (tx, user) => {
       if (user.email !== null) release(tx, 'email', emailIndexKey(user.email));
       if (user.handle !== null) release(tx, 'handle', user.handle);
       for (const identity of user.identities) release(tx, 'identity', identityIndexId(identity));
       Object.assign(user, {
         status: 'erased',
         email: null,
+        emailVerifiedAt: null,
         handle: null,
         displayName: null,
         locale: null,
@@ -467,7 +586,17 @@ export class UserEngine {
         attributes: {},
         suspendedReason: null,
       } satisfies Partial<UserData>);
-      return ['status', 'email', 'handle', 'displayName', 'locale', 'roles', 'identities', 'attributes'];
+      return [
+        'status',
+        'email',
+        'emailVerifiedAt',
+        'handle',
+        'displayName',
+        'locale',
+        'roles',
+        'identities',
+        'attributes',
+      ];
     });
   }
 
@@ -576,7 +705,8 @@ export class UserEngine {
   async #mutate(
     ctx: { actor: string; expectedVersion: number | undefined },
     userId: string,
-    action: UserEventTopic,
+    action: UserChangeTopic,
+    companion: Companion | undefined,
     change: (tx: StoreTransaction, user: UserData, claim: Claim) => UserField[],
   ): Promise<User> {
     return this.#run(userId, async (tx, claim, attempt) => {
@@ -595,7 +725,10 @@ export class UserEngine {
         );
       }
       const data = record.data as unknown as UserData;
+      // Users written before the field existed: never verified.
+      data.emailVerifiedAt ??= null;
       if (data.status === 'erased') throw new InvalidStateError(`user ${userId} is erased; it accepts no command`);
+      if (companion !== undefined) await companion(tx, toUser(userId, record.version, data));
       const fields = change(tx, data, claim);
       data.updatedAt = this.#now();
       const version = record.version + 1;
@@ -732,7 +865,7 @@ function appendChange(
   userId: string,
   version: number,
   status: UserData['status'],
-  action: UserEventTopic,
+  action: UserChangeTopic,
   fields: UserField[],
 ): void {
   tx.appendAudit({

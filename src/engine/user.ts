@@ -15,6 +15,13 @@ export interface User {
   version: number;
   status: UserStatus;
   email: string | null;
+  /**
+   * When the user last proved they receive mail at `email` (ISO-8601 UTC), or
+   * null: never, or not since the address changed. Set by `verifyEmail` (or at
+   * registration); cleared by `unverifyEmail`, by a change to another address
+   * and by erasure.
+   */
+  emailVerifiedAt: string | null;
   handle: string | null;
   displayName: string | null;
   locale: string | null;
@@ -58,6 +65,8 @@ export function toUser(id: string, version: number, data: UserData): User {
     version,
     status: data.status,
     email: data.email,
+    // Users written before the field existed have no key: never verified.
+    emailVerifiedAt: data.emailVerifiedAt ?? null,
     handle: data.handle,
     displayName: data.displayName,
     locale: data.locale,

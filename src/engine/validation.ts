@@ -150,6 +150,26 @@ function maxDepth(value: unknown): number {
   return deepest + 1;
 }
 
+const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * A point in time given as ISO-8601 text with a time zone (`2026-01-02T03:04:05.678Z`,
+ * `2026-01-02T04:04+01:00`); stored as ISO-8601 UTC with milliseconds. A `Date` is
+ * not plain data: pass `date.toISOString()`.
+ */
+export function normalizeTimestamp(value: unknown, field: string): string {
+  const text = requireString(value, field);
+  const date = ISO_TIMESTAMP.test(text) ? new Date(text) : null;
+  const time = date?.getTime();
+  if (date === null || time === undefined || Number.isNaN(time) || Math.abs(time) > 8.64e15) {
+    throw new ValidationError(
+      field,
+      'must be an ISO-8601 date and time with a time zone, e.g. 2026-01-02T03:04:05.678Z',
+    );
+  }
+  return date.toISOString();
+}
+
 export function normalizeRole(value: unknown, field = 'role'): string {
   const role = requireString(value, field);
   if (!ROLE.test(role)) throw new ValidationError(field, 'must match /^[a-z][a-z0-9_.:-]{0,63}$/');

@@ -31,6 +31,7 @@ import {
 import type {
   AuditEntry,
   AuditQuery,
+  IndexedPair,
   OutboxMessage,
   OutboxQuery,
   RecordCounts,
@@ -159,6 +160,18 @@ export class InMemoryUserEngineStore implements UserEngineStore {
     if (row === undefined) return null;
     const pointer = (JSON.parse(row.data) as Record<string, unknown>)[t.field];
     return typeof pointer === 'string' ? this.#read(t.kind, pointer) : null;
+  }
+
+  async getIndexedPair(
+    index: { kind: string; id: string },
+    target: { kind: string; field: string },
+  ): Promise<IndexedPair | null> {
+    const { index: i, target: t } = normalizeIndexLookup(index, target);
+    this.#assertReady();
+    const indexRecord = this.#read(i.kind, i.id);
+    const pointer = indexRecord?.data[t.field];
+    const targetRecord = typeof pointer === 'string' ? this.#read(t.kind, pointer) : null;
+    return indexRecord === null || targetRecord === null ? null : { index: indexRecord, target: targetRecord };
   }
 
   async listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]> {

@@ -48,6 +48,7 @@ import {
 import type {
   AuditEntry,
   AuditQuery,
+  IndexedPair,
   OutboxMessage,
   OutboxQuery,
   RecordCounts,
@@ -78,6 +79,7 @@ import {
 } from './sql/outbox-delivery.js';
 import { readAppliedVersionsSql } from './sql/read-applied-versions.js';
 import { readAuditParams, readAuditSql } from './sql/read-audit.js';
+import { indexHalf, readIndexedPairParams, readIndexedPairSql } from './sql/read-indexed-pair.js';
 import { readIndexedRecordParams, readIndexedRecordSql } from './sql/read-indexed-record.js';
 import { readPendingOutboxParams, readPendingOutboxSql } from './sql/read-pending-outbox.js';
 import { readRecordParams, readRecordSql } from './sql/read-record.js';
@@ -127,6 +129,7 @@ interface Statements {
   readAppliedVersions: string;
   readRecord: string;
   readIndexedRecord: string;
+  readIndexedPair: string;
   listRecords: string;
   readAudit: string;
   readPendingOutbox: string;
@@ -195,6 +198,7 @@ export class PostgresUserEngineStore implements UserEngineStore {
       readAppliedVersions: readAppliedVersionsSql(s),
       readRecord: readRecordSql(s),
       readIndexedRecord: readIndexedRecordSql(s),
+      readIndexedPair: readIndexedPairSql(s),
       listRecords: listRecordsSql(s),
       readAudit: readAuditSql(s),
       readPendingOutbox: readPendingOutboxSql(s),
@@ -331,6 +335,21 @@ export class PostgresUserEngineStore implements UserEngineStore {
     );
     const row = rows[0];
     return row === undefined ? null : recordFromRow(row);
+  }
+
+  async getIndexedPair(
+    index: { kind: string; id: string },
+    target: { kind: string; field: string },
+  ): Promise<IndexedPair | null> {
+    const lookup = normalizeIndexLookup(index, target);
+    await this.#ensureReady();
+    const rows = await this.#query(
+      this.#sql.readIndexedPair,
+      readIndexedPairParams(lookup.index, lookup.target),
+      'getIndexedPair',
+    );
+    const row = rows[0];
+    return row === undefined ? null : { index: recordFromRow(indexHalf(row)), target: recordFromRow(row) };
   }
 
   async listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]> {

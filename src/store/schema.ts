@@ -63,7 +63,7 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
   Object.freeze({
     version: 5,
     name: 'outbox delivery',
-    checksum: 'sha256:3431a08ec4b3d91d8ec5f0bd1f1b612425f2d373ce66812fb2853ceb6219be83',
+    checksum: 'sha256:c0c2f99681dea868e10d92ccd0015ee1a341a28416056f605e7bc6ebca565218',
     breaking: false,
   }),
 ]);

@@ -46,6 +46,19 @@ export interface UserEngineStore {
     index: { kind: string; id: string },
     target: { kind: string; field: string },
   ): Promise<StoreRecord | null>;
+  /**
+   * Optional: like `getIndexedRecord`, but returns the index record too —
+   * for callers that need what the index record itself holds (the Auth.js
+   * adapter's session record: its expiry, and the user it points at) — in
+   * one read. Null when either is missing or the field is not a string.
+   * Callers without it fall back to two `getRecord` calls.
+   *
+   * @example store.getIndexedPair?.({ kind: 'authjs-session', id: tokenHash }, { kind: 'user', field: 'userId' })
+   */
+  getIndexedPair?(
+    index: { kind: string; id: string },
+    target: { kind: string; field: string },
+  ): Promise<IndexedPair | null>;
   /** Records of one kind by `id` ascending (code point order), keyset-paged after `after`. */
   listRecords(kind: string, page?: RecordPage): Promise<StoreRecord[]>;
   /** Audit entries in commit order (`seq` ascending), after `afterSeq`, at most `limit` (default 100, at most 1000). */
@@ -84,6 +97,12 @@ export interface StoreTransaction {
   appendAudit(entry: AuditAppend): void;
   /** Buffers an outbox message, enqueued at commit. */
   enqueueOutbox(message: OutboxEnqueue): void;
+}
+
+/** What `getIndexedPair` returns: the index record and the record it points at. */
+export interface IndexedPair {
+  index: StoreRecord;
+  target: StoreRecord;
 }
 
 /** A buffered create or update of one record (`StoreTransaction.put`). */

@@ -94,6 +94,7 @@ export const engineScenarios: readonly Scenario[] = [
           version: 11,
           status: 'erased',
           email: null,
+          emailVerifiedAt: null,
           handle: null,
           displayName: null,
           locale: null,
@@ -157,6 +158,68 @@ export const engineScenarios: readonly Scenario[] = [
       const counts = await store.recordCounts();
       assert.equal(counts.audit, 11);
       assert.equal(counts.outboxPending, 11);
+    },
+  },
+  {
+    name: 'email verification: set at registration or by verifyEmail, kept by a change of case, cleared by another address, unverifyEmail and erasure — each audited with field names only',
+    async run({ engine, store }) {
+      const fresh = await register(engine, 'verify@example.com');
+      assert.equal(fresh.emailVerifiedAt, null);
+      let user = await engine.verifyEmail(admin, fresh.id, '2026-03-04T05:06:07.089+01:00');
+      assert.equal(user.emailVerifiedAt, '2026-03-04T04:06:07.089Z', 'stored as ISO-8601 UTC with milliseconds');
+      assert.deepEqual(await engine.getUser(user.id), user);
+      user = await engine.changeEmail(admin, user.id, 'VERIFY@example.com');
+      assert.equal(user.emailVerifiedAt, '2026-03-04T04:06:07.089Z', 'the same address in another case stays proved');
+      user = await engine.changeEmail(admin, user.id, 'elsewhere@example.com');
+      assert.equal(user.emailVerifiedAt, null, 'another address is not proved');
+      user = await engine.verifyEmail(admin, user.id);
+      assert.match(user.emailVerifiedAt ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'now, by the clock');
+      user = await engine.unverifyEmail(admin, user.id);
+      assert.equal(user.emailVerifiedAt, null);
+      await rejectsWith(engine.unverifyEmail(admin, user.id), 'invalid_state');
+      const proved = await engine.registerUser(admin, {
+        email: 'proved@example.com',
+        emailVerifiedAt: '2025-12-31T23:59:59Z',
+      });
+      assert.equal(proved.emailVerifiedAt, '2025-12-31T23:59:59.000Z');
+      for (const bad of ['yesterday', '2026-13-01T00:00:00Z', '2026-01-01', '2026-01-01T00:00:00', 1_700_000_000_000]) {
+        const error = await rejectsWith(
+          engine.verifyEmail(admin, user.id, bad as string),
+          'invalid_input',
+          String(bad),
+        );
+        assert.equal((error as UserEngineError & { field: string }).field, 'verifiedAt');
+        await rejectsWith(
+          engine.registerUser(admin, { email: 'bad-time@example.com', emailVerifiedAt: bad as string }),
+          'invalid_input',
+        );
+      }
+      const erased = await engine.eraseUser(admin, proved.id);
+      assert.equal(erased.emailVerifiedAt, null);
+      await rejectsWith(engine.verifyEmail(admin, proved.id), 'invalid_state');
+      const audit = await store.readAudit({ recordKey: `user:${fresh.id}` });
+      assert.deepEqual(
+        audit.map((e) => [e.action, e.detail.fields]),
+        [
+          ['user.registered', ['email']],
+          ['user.email_verified', ['emailVerifiedAt']],
+          ['user.email_changed', ['email']],
+          ['user.email_changed', ['email', 'emailVerifiedAt']],
+          ['user.email_verified', ['emailVerifiedAt']],
+          ['user.email_unverified', ['emailVerifiedAt']],
+        ],
+      );
+      const outbox = (await store.pendingOutbox({ limit: 1000 })).filter((m) => m.key === fresh.id);
+      assert.deepEqual(
+        outbox.map((m) => m.topic),
+        audit.map((e) => e.action),
+      );
+      const proof = (await store.readAudit({ recordKey: `user:${proved.id}` })).map((e) => e.detail.fields);
+      assert.deepEqual(proof[0], ['email', 'emailVerifiedAt']);
+      assert.ok((proof[1] as string[]).includes('emailVerifiedAt'), 'erasure names the cleared field');
+      const log = JSON.stringify([await store.readAudit({ limit: 1000 }), await store.pendingOutbox({ limit: 1000 })]);
+      assert.ok(!log.includes('2026-03-04T04:06'), 'no verification time in audit or outbox');
+      assert.deepEqual((await checkUserInvariants(store)).failures, []);
     },
   },
   {

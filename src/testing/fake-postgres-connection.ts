@@ -23,6 +23,7 @@ import {
 } from '../postgres/sql/outbox-delivery.js';
 import { readAppliedVersionsSql } from '../postgres/sql/read-applied-versions.js';
 import { readAuditSql } from '../postgres/sql/read-audit.js';
+import { readIndexedPairSql } from '../postgres/sql/read-indexed-pair.js';
 import { readIndexedRecordSql } from '../postgres/sql/read-indexed-record.js';
 import { readPendingOutboxSql } from '../postgres/sql/read-pending-outbox.js';
 import { readRecordSql } from '../postgres/sql/read-record.js';
@@ -87,6 +88,9 @@ export class FakePostgresConnection implements PostgresConnection {
     this.#handlers.set(readRecordSql(s), ([kind, id]) => this.#readRecord(String(kind), String(id)));
     this.#handlers.set(readIndexedRecordSql(s), ([kind, id, targetKind, field]) =>
       this.#readIndexedRecord(String(kind), String(id), String(targetKind), String(field)),
+    );
+    this.#handlers.set(readIndexedPairSql(s), ([kind, id, targetKind, field]) =>
+      this.#readIndexedPair(String(kind), String(id), String(targetKind), String(field)),
     );
     this.#handlers.set(listRecordsSql(s), ([kind, after, limit]) =>
       this.#listRecords(String(kind), String(after), Number(limit)),
@@ -253,6 +257,14 @@ export class FakePostgresConnection implements PostgresConnection {
     if (typeof pointer !== 'string') return [];
     const row = this.#recordRow(targetKind, pointer);
     return row === undefined ? [] : [row];
+  }
+
+  #readIndexedPair(kind: string, id: string, targetKind: string, field: string): Rows {
+    const [target] = this.#readIndexedRecord(kind, id, targetKind, field);
+    const index = this.#recordRow(kind, id);
+    if (target === undefined || index === undefined) return [];
+    const prefixed = Object.fromEntries(Object.entries(index).map(([column, value]) => [`index_${column}`, value]));
+    return [{ ...target, ...prefixed }];
   }
 
   #listRecords(kind: string, after: string, limit: number): Rows {

@@ -48,7 +48,13 @@ export interface CallerTransaction {
 export type StoreFactory<S extends UserEngineStore = UserEngineStore> = () => Promise<StoreHandle<S>>;
 
 /** An ability a case needs beyond the store contract; cases needing one the factory lacks are skipped. */
-export type SuiteCapability = 'schemaBackdoor' | 'indexedRecord' | 'callerTransaction' | 'olderCode' | 'delivery';
+export type SuiteCapability =
+  | 'schemaBackdoor'
+  | 'indexedRecord'
+  | 'indexedPair'
+  | 'callerTransaction'
+  | 'olderCode'
+  | 'delivery';
 
 /** One named case of a shared suite. */
 export interface SuiteCase<C> {

@@ -123,7 +123,14 @@ export async function checkUserInvariants(
       `user ${record.id} is at version ${record.version} but has ${auditPerUser.get(record.id) ?? 0} audit entries`,
     );
     if (user.status === 'erased') {
-      const personal = [user.email, user.handle, user.displayName, user.locale, user.suspendedReason];
+      const personal = [
+        user.email,
+        user.emailVerifiedAt ?? null,
+        user.handle,
+        user.displayName,
+        user.locale,
+        user.suspendedReason,
+      ];
       check(
         personal.every((v) => v === null) &&
           user.roles.length === 0 &&
@@ -138,9 +145,10 @@ export async function checkUserInvariants(
   }
   check(audit.length === outbox.length, `audit has ${audit.length} entries but the outbox ${outbox.length} messages`);
   // Concurrent commits may take audit and outbox sequence numbers in different orders, so pair
-  // them by what they describe: (action, user, version) is unique per successful command.
+  // them by what they describe: (action, user, version, session) is unique per successful command.
+  // Sign-ins and sign-outs (the Auth.js adapter) name their session instead of a user version.
   const describe = (action: string, body: Record<string, unknown>) =>
-    `${action}|${String(body.userId)}|${String(body.version)}`;
+    `${action}|${String(body.userId)}|${String(body.version)}|${String(body.session)}`;
   const auditChanges = new Set(audit.map((a) => describe(a.action, a.detail)));
   const outboxChanges = new Set(outbox.map((o) => describe(o.topic, o.payload)));
   check(auditChanges.size === audit.length, 'two audit entries describe the same change');
@@ -150,7 +158,8 @@ export async function checkUserInvariants(
   );
   const lastVersion = new Map<string, number>();
   for (const message of outbox) {
-    const version = Number(message.payload.version);
+    if (typeof message.payload.version !== 'number') continue; // a sign-in or sign-out changes no user version
+    const version = message.payload.version;
     const before = lastVersion.get(message.key) ?? 0;
     check(
       version > before,

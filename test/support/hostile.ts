@@ -102,6 +102,10 @@ const validHandle = fc.stringMatching(/^[A-Za-z0-9_]{3,32}$/);
 const validLocale = fc.constantFrom('en', 'EN-us', 'zh-hant-tw', 'sr-Latn-RS', 'de-CH-1996', 'x-private');
 const validRole = fc.stringMatching(/^[a-z][a-z0-9_.:-]{0,20}$/);
 const validProvider = fc.stringMatching(/^[a-z0-9][a-z0-9_.-]{0,20}$/);
+/** ISO-8601 times with a zone, as `verifyEmail` takes them: UTC with milliseconds, or an offset. */
+const validTimestamp = fc
+  .tuple(fc.date({ min: new Date('1900-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }), fc.boolean())
+  .map(([date, offset]) => (offset ? date.toISOString().replace('Z', '+00:00') : date.toISOString()));
 const validAttributes = fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 });
 
 /**
@@ -170,6 +174,7 @@ export type HostileCommand =
   | 'registerUser'
   | 'updateProfile'
   | 'changeEmail'
+  | 'verifyEmail'
   | 'changeHandle'
   | 'linkIdentity'
   | 'grantRole'
@@ -179,6 +184,7 @@ export const HOSTILE_COMMANDS: readonly HostileCommand[] = [
   'registerUser',
   'updateProfile',
   'changeEmail',
+  'verifyEmail',
   'changeHandle',
   'linkIdentity',
   'grantRole',
@@ -221,6 +227,7 @@ export async function checkHostileCommand(
       { requiredKeys: [] },
     ),
     changeEmail: fc.record({ email: either(validEmail) }),
+    verifyEmail: fc.record({ verifiedAt: either(validTimestamp) }),
     changeHandle: fc.record({ handle: either(validHandle) }),
     linkIdentity: fc.record({ provider: either(validProvider), subject: either(validText) }),
     grantRole: fc.record({ role: either(validRole) }),
@@ -270,6 +277,14 @@ export async function checkHostileCommand(
             expectation = (u) => assert.equal(u.email, (email as string).trim());
             break;
           }
+          case 'verifyEmail':
+            call = () => engine.verifyEmail(ctx, id, input.verifiedAt as never);
+            // Left out: now, by the engine's clock.
+            expectation = (u) =>
+              input.verifiedAt === undefined
+                ? assert.match(String(u.emailVerifiedAt), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+                : assert.equal(u.emailVerifiedAt, new Date(input.verifiedAt as string).toISOString());
+            break;
           case 'changeHandle':
             call = () => engine.changeHandle(ctx, id, input.handle as never);
             expectation = (u) =>

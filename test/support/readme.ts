@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ts from 'typescript';
 import { tempDir } from './cli.js';
 
 export const root = join(import.meta.dirname, '..', '..');
@@ -25,7 +26,7 @@ export function harnessBlock(): string {
 }
 
 /** What the examples import, linked from this checkout's node_modules. */
-const LINKED = ['pg', '@types/pg', 'postgres', '@electric-sql/pglite', 'vitest', '@types/node'];
+const LINKED = ['pg', '@types/pg', 'postgres', '@electric-sql/pglite', '@auth/core', 'vitest', '@types/node'];
 
 /**
  * A scratch project as a user would have one: `package.json` of type
@@ -38,6 +39,7 @@ export function scratchProject(files: Record<string, string>): string {
   const modules = join(dir, 'node_modules');
   mkdirSync(join(modules, '@types'), { recursive: true });
   mkdirSync(join(modules, '@electric-sql'), { recursive: true });
+  mkdirSync(join(modules, '@auth'), { recursive: true });
   symlinkSync(root, join(modules, 'user-engine'), 'dir');
   for (const name of LINKED) symlinkSync(join(root, 'node_modules', name), join(modules, name), 'dir');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -46,6 +48,8 @@ export function scratchProject(files: Record<string, string>): string {
 
 const IMPORTS: [string, string][] = [
   ["from 'user-engine/postgres'", 'dist/postgres/index.js'],
+  ["from 'user-engine/authjs'", 'dist/authjs/index.js'],
+  ["from '@auth/core'", 'node_modules/@auth/core/index.js'],
   ["from 'user-engine/testing'", 'dist/testing/index.js'],
   ["from 'user-engine'", 'dist/index.js'],
   ["from 'pg'", 'node_modules/pg/esm/index.mjs'],
@@ -61,8 +65,8 @@ export interface ExampleRun {
 }
 
 /**
- * Runs a README block as an ES module in `cwd` (a scratch directory by
- * default), importing the package from dist/, and waits for it to exit on
+ * Runs a README block (its types stripped) as an ES module in `cwd` (a
+ * scratch directory by default), importing the package from dist/, and waits for it to exit on
  * its own — nothing is appended that would end it. It fails if the example
  * throws, or has not exited after `timeoutMs`. The one line appended records
  * when the example's last statement finished, so a test can tell how long
@@ -72,7 +76,10 @@ export function runReadmeBlock(
   source: string,
   options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): ExampleRun {
-  let code = source;
+  // The blocks are TypeScript: strip the types (nothing else changes) so Node runs them as written.
+  let code = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+  }).outputText;
   for (const [from, path] of IMPORTS) code = code.replaceAll(from, `from '${join(root, path)}'`);
   const cwd = options.cwd ?? tempDir('readme');
   const file = join(cwd, `example-${process.pid}-${Date.now()}.mjs`);

@@ -14,6 +14,10 @@
  * - two partial indexes over the unsettled messages: by seq (what to claim
  *   next) and by key and seq (is an earlier message of this key unsettled?).
  *
+ * The trigger function runs as the schema's owner (SECURITY DEFINER, with a
+ * fixed search_path and qualified names), so the application's runtime role
+ * needs no privilege on the delivery table to commit: only relays change it.
+ *
  * Non-breaking: older code never reads the table, and its messages are
  * enqueued by the trigger.
  */
@@ -35,7 +39,8 @@ CREATE INDEX outbox_delivery_unsettled_by_key ON __SCHEMA__.outbox_delivery (key
 
 INSERT INTO __SCHEMA__.outbox_delivery (seq, key) SELECT seq, aggregateid FROM __SCHEMA__.outbox;
 
-CREATE FUNCTION __SCHEMA__.outbox_enqueued() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION __SCHEMA__.outbox_enqueued() RETURNS trigger LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   INSERT INTO __SCHEMA__.outbox_delivery (seq, key) VALUES (NEW.seq, NEW.aggregateid);
   RETURN NULL;

@@ -293,4 +293,38 @@ export const recordCases: readonly Case[] = [
       );
     },
   },
+  {
+    name: 'getIndexedPair returns the index record and its target as getRecord reads them, and is null when either is missing',
+    requires: 'indexedPair',
+    async run({ store }) {
+      await store.migrate();
+      const pair = store.getIndexedPair?.bind(store);
+      assert.ok(pair, 'the factory declared indexedPair but the store has no getIndexedPair');
+      const target = { kind: 'person', field: 'personId' };
+      await store.transaction(async (tx) => {
+        tx.put({ kind: 'person', id: 'p1', data: { name: 'Ada' }, expectedVersion: 0 });
+        tx.put({ kind: 'grant', id: 'g1', data: { personId: 'p1', until: '2030-01-01' }, expectedVersion: 0 });
+        tx.put({ kind: 'grant', id: 'ghost', data: { personId: 'p404' }, expectedVersion: 0 });
+        tx.put({ kind: 'grant', id: 'odd', data: { personId: ['p1'] }, expectedVersion: 0 });
+      });
+      // The index record moves on (version 2); the pair reads it as it is now.
+      await store.transaction(async (tx) => {
+        tx.put({ kind: 'grant', id: 'g1', data: { personId: 'p1', until: '2031-01-01' }, expectedVersion: 1 });
+      });
+      const found = await pair({ kind: 'grant', id: 'g1' }, target);
+      assert.deepEqual(found, {
+        index: await store.getRecord('grant', 'g1'),
+        target: await store.getRecord('person', 'p1'),
+      });
+      assert.equal(found?.index.version, 2);
+      assert.equal(found?.index.data.until, '2031-01-01');
+      assert.equal(await pair({ kind: 'grant', id: 'none' }, target), null);
+      assert.equal(await pair({ kind: 'grant', id: 'ghost' }, target), null);
+      assert.equal(await pair({ kind: 'grant', id: 'odd' }, target), null);
+      assert.equal(await pair({ kind: 'grant', id: 'g1' }, { kind: 'person', field: 'other' }), null);
+      assert.equal(await pair({ kind: 'grant', id: 'g1' }, { kind: 'place', field: 'personId' }), null);
+      await rejectsWith(pair({ kind: 'grant', id: '' }, target), 'invalid_input');
+      await rejectsWith(pair({ kind: 'grant', id: 'g1' }, { kind: 'person', field: 'a b' }), 'invalid_input');
+    },
+  },
 ];

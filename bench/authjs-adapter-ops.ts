@@ -1,0 +1,133 @@
+// Auth.js adapter operations for the benchmark to time, on user-engine's
+// adapter and on @auth/pg-adapter doing the same work: createUser,
+// createUser + linkAccount (a first OAuth sign-in), getSessionAndUser (every
+// request of a signed-in user) and updateSession (a session's sliding
+// expiry). A standalone module: bench/run.ts does not call it yet.
+import { randomUUID } from 'node:crypto';
+import type { Adapter, AdapterAccount, AdapterUser } from '@auth/core/adapters';
+import PostgresAdapter from '@auth/pg-adapter';
+import type pg from 'pg';
+
+/**
+ * `@auth/pg-adapter`'s documented schema, plus the unique index on
+ * lower(email) it lacks (without it, `Ada@x` and `ada@x` are two users).
+ * Unqualified names, as the pg adapter queries them: run it with the
+ * search_path the adapter's pool will use (a scratch schema or database).
+ */
+export const AUTHJS_PG_SCHEMA_SQL = `
+CREATE TABLE users (
+  id SERIAL,
+  name VARCHAR(255),
+  email VARCHAR(255) UNIQUE,
+  "emailVerified" TIMESTAMPTZ,
+  image TEXT,
+  PRIMARY KEY (id)
+);
+CREATE UNIQUE INDEX users_email_lower ON users (lower(email));
+CREATE TABLE accounts (
+  id SERIAL,
+  "userId" INTEGER NOT NULL REFERENCES users ON DELETE CASCADE,
+  type VARCHAR(255) NOT NULL,
+  provider VARCHAR(255) NOT NULL,
+  "providerAccountId" VARCHAR(255) NOT NULL,
+  refresh_token TEXT,
+  access_token TEXT,
+  expires_at BIGINT,
+  id_token TEXT,
+  scope TEXT,
+  session_state TEXT,
+  token_type TEXT,
+  PRIMARY KEY (id),
+  UNIQUE (provider, "providerAccountId")
+);
+CREATE TABLE sessions (
+  id SERIAL,
+  "userId" INTEGER NOT NULL REFERENCES users ON DELETE CASCADE,
+  expires TIMESTAMPTZ NOT NULL,
+  "sessionToken" VARCHAR(255) UNIQUE NOT NULL,
+  PRIMARY KEY (id)
+);
+CREATE TABLE verification_token (
+  identifier TEXT NOT NULL,
+  expires TIMESTAMPTZ NOT NULL,
+  token TEXT NOT NULL,
+  PRIMARY KEY (identifier, token)
+);
+`;
+
+/** The four timed operations; each call does one unit of work on fresh values (or the prepared session). */
+export interface AuthjsAdapterOps {
+  /** Which adapter: `user-engine` or `pg-adapter`. */
+  name: string;
+  createUser(): Promise<void>;
+  /** A first OAuth sign-in's writes: the user, then its account. */
+  createUserAndLinkAccount(): Promise<void>;
+  /** Reads the prepared session and its user. */
+  getSessionAndUser(): Promise<void>;
+  /** Moves the prepared session's expiry. */
+  updateSession(): Promise<void>;
+}
+
+const DAY = 24 * 3_600_000;
+
+function newUser(): AdapterUser {
+  const id = randomUUID();
+  return { id, email: `bench-${id}@example.com`, emailVerified: null, name: 'Bench User', image: null };
+}
+
+function newAccount(userId: string): AdapterAccount {
+  return {
+    userId,
+    type: 'oauth',
+    provider: 'github',
+    providerAccountId: randomUUID(),
+    access_token: randomUUID(),
+    refresh_token: randomUUID(),
+    token_type: 'bearer',
+    scope: 'read:user',
+    expires_at: Math.floor(Date.now() / 1000) + 3600,
+  };
+}
+
+/**
+ * The operations on any Auth.js adapter (both are measured through the same
+ * code): prepares one user with a session for the read and the update.
+ */
+export async function adapterOps(name: string, adapter: Adapter): Promise<AuthjsAdapterOps> {
+  const { createUser, linkAccount, createSession, getSessionAndUser, updateSession } = adapter as Required<Adapter>;
+  const prepared = await createUser(newUser());
+  const sessionToken = randomUUID();
+  await createSession({ sessionToken, userId: prepared.id, expires: new Date(Date.now() + 30 * DAY) });
+  let slide = 0;
+  return {
+    name,
+    async createUser() {
+      await createUser(newUser());
+    },
+    async createUserAndLinkAccount() {
+      const user = await createUser(newUser());
+      await linkAccount(newAccount(user.id));
+    },
+    async getSessionAndUser() {
+      if ((await getSessionAndUser(sessionToken)) === null) throw new Error('the prepared session is gone');
+    },
+    async updateSession() {
+      slide += 1;
+      await updateSession({ sessionToken, expires: new Date(Date.now() + 30 * DAY + slide * 1000) });
+    },
+  };
+}
+
+/**
+ * `@auth/pg-adapter` on `pool`, whose search_path must reach tables made by
+ * `AUTHJS_PG_SCHEMA_SQL` (created here when `createTables` is set).
+ */
+export async function pgAdapterOps(pool: pg.Pool, options: { createTables?: boolean } = {}): Promise<AuthjsAdapterOps> {
+  if (options.createTables === true) await pool.query(AUTHJS_PG_SCHEMA_SQL);
+  return adapterOps('pg-adapter', PostgresAdapter(pool));
+}
+
+/** user-engine's adapter (`UserEngineAdapter(engine)` from `user-engine/authjs`), on a migrated store. */
+export async function userEngineAdapterOps(adapter: Adapter): Promise<AuthjsAdapterOps> {
+  return adapterOps('user-engine', adapter);
+}
