@@ -27,23 +27,30 @@ export interface BenchOptions {
   /** Whether the in-memory scale step runs, and how many users it grows the store to. */
   scale: boolean;
   scaleUsers: number;
+  /** Whether the relay rows run (they need the live server and the brokers). */
+  relay: boolean;
 }
 
 const DEFAULT_SCALE_USERS = 1_000_000;
 
 /**
  * `--quick` (the CI smoke run), `--only=memory,pg-pool`, `--scale` (run the
- * scale step even with `--quick` or `--only`), `--no-scale`, and
- * `--scale-users=N`. The scale step runs by default only in a full run of
+ * scale step even with `--quick` or `--only`), `--no-scale`,
+ * `--scale-users=N`, and `--no-relay` (skip the relay rows; `--only=relay`
+ * runs only them). The scale step runs by default only in a full run of
  * every store.
  */
 export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const quick = argv.includes('--quick');
   const only = listFlag(argv, '--only=');
   if (only !== null) {
-    const unknown = [...only].filter((name) => name !== 'scale' && !(STORE_NAMES as readonly string[]).includes(name));
+    const unknown = [...only].filter(
+      (name) => name !== 'scale' && name !== 'relay' && !(STORE_NAMES as readonly string[]).includes(name),
+    );
     if (unknown.length > 0) {
-      throw new Error(`--only: unknown ${unknown.join(', ')}; expected some of ${STORE_NAMES.join(', ')}, scale`);
+      throw new Error(
+        `--only: unknown ${unknown.join(', ')}; expected some of ${STORE_NAMES.join(', ')}, scale, relay`,
+      );
     }
   }
   const scaleUsers = numberFlag(argv, '--scale-users=') ?? DEFAULT_SCALE_USERS;
@@ -60,6 +67,7 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Be
     databaseUrl: env.USER_ENGINE_TEST_DATABASE_URL || undefined,
     scale,
     scaleUsers,
+    relay: !argv.includes('--no-relay') && (only === null || only.has('relay')),
   };
 }
 

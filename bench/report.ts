@@ -5,6 +5,7 @@ import { cpus, type as osType, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type Cell, type Cells, CONCURRENCY, cellKey, median, percentile, round2, type Variant } from './measure.js';
 import type { BenchOptions } from './options.js';
+import type { RelayResult } from './relay.js';
 import type { ScaleResult } from './scale.js';
 
 /**
@@ -42,6 +43,7 @@ export interface Results {
   rows: Row[];
   skipped: Skipped[];
   scale: ScaleResult | null;
+  relay: RelayResult[];
 }
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');

@@ -4,11 +4,13 @@
 // and (with USER_ENGINE_TEST_DATABASE_URL) a live server through a pg Pool
 // and postgres.js, beside a hand-written node-postgres baseline and two peers
 // (Auth.js's pg adapter, Better Auth) on the same server in the same rounds.
-// Then, in a full run, the in-memory store at a million users. Method and
+// Then the relay to each broker (outbox → NATS, RabbitMQ, Redis: keeps up with
+// the engine? lag?), and, in a full run, the in-memory store at a million users. Method and
 // flags: docs/performance.md. Writes bench/results/latest.json.
 //
 //   options.ts   flags          variants.ts  user-engine + baseline   peers.ts  Auth.js, Better Auth
 //   measure.ts   cells, rounds  report.ts    rows, ratios, table, JSON scale.ts  one million users
+//   relay.ts     outbox → broker, end to end
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import postgres from 'postgres';
@@ -17,6 +19,7 @@ import { scratchSchemaName } from '../src/testing/index.js';
 import { measureRounds, type Variant } from './measure.js';
 import { type BenchOptions, readOptions, type StoreName, wants } from './options.js';
 import { authjsVariant, betterAuthVariant, type PeerPlace } from './peers.js';
+import { measureRelays, printRelays, type RelayResult } from './relay.js';
 import { machineInfo, printSkipped, printTable, type Row, type Skipped, summarize, writeResults } from './report.js';
 import { measureScale, printScale, type ScaleResult } from './scale.js';
 import { baselineVariant, memoryVariant, postgresVariant } from './variants.js';
@@ -34,8 +37,9 @@ interface Opened {
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2), process.env);
   const { rows, skipped, server } = await measureStores(options);
+  const relay = options.relay ? await measureRelays(options) : { results: [], skipped: [] };
   const scale = options.scale ? await measureScale(options) : null;
-  report(options, rows, skipped, server, scale);
+  report(options, rows, [...skipped, ...relay.skipped], server, scale, relay.results);
 }
 
 /** Opens every wanted variant, measures them in alternating rounds, closes them, and returns the rows. */
@@ -139,11 +143,13 @@ function report(
   skipped: Skipped[],
   server: Record<string, string> | null,
   scale: ScaleResult | null,
+  relay: RelayResult[],
 ): void {
   printTable(rows);
+  printRelays(relay);
   printSkipped(skipped);
   if (scale !== null) printScale(scale);
-  writeResults({ machine: machineInfo(options, server), rows, skipped, scale });
+  writeResults({ machine: machineInfo(options, server), rows, skipped, scale, relay });
   console.log(
     `\nwritten to bench/results/latest.json (${options.mode}, ${options.rounds} rounds of ${options.cellMs} ms per cell` +
       `${scale === null ? ', no scale step' : `, scale step at ${scale.users} users`})`,

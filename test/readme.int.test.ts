@@ -44,6 +44,28 @@ liveDescribe('README examples (live server)', () => {
     });
   }, 120_000);
 
+  it.skipIf(process.env.USER_ENGINE_TEST_BROKERS !== '1')(
+    'the relay example publishes to NATS JetStream, and the event is on the stream',
+    async () => {
+      const stream = `README_${process.pid}_${Date.now().toString(36)}`.toUpperCase();
+      const env = { NATS_URL: `nats://127.0.0.1:4222?stream=${stream}&subject_prefix=readme${process.pid}` };
+      const { connect } = await import('nats');
+      const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+      try {
+        const run = runReadmeBlock(readmeBlock('user-engine/brokers'), { env });
+        expect(run.stdout).toContain('publishing user.registered v1');
+        expect(run.stdout).toContain('delivered 1');
+        expect(run.lingerMs).toBeLessThan(CLEAN_EXIT_MS);
+        const info = await (await nc.jetstreamManager()).streams.info(stream);
+        expect(info.state.messages).toBe(1);
+      } finally {
+        await (await nc.jetstreamManager()).streams.delete(stream).catch(() => undefined);
+        await nc.close();
+      }
+    },
+    60_000,
+  );
+
   it('the harness example runs every conformance case and engine scenario under Vitest, skipping none', async () => {
     await withScratchDatabase((databaseUrl) => {
       const dir = scratchProject({ 'harness.test.ts': harnessBlock() });

@@ -258,9 +258,11 @@ describe.skipIf(url === '')('topologies (live)', () => {
       await expect(fresh.migrate()).rejects.toMatchObject({ code: 'store_unavailable' });
       await expect(runtimePool.query(`DROP TABLE "${name}".records`)).rejects.toMatchObject({ code: '42501' });
       await expect(runtimePool.query(`DELETE FROM "${name}".audit`)).rejects.toMatchObject({ code: '42501' });
-      await expect(runtimePool.query(`UPDATE "${name}".outbox_delivery SET state = 'delivered'`)).rejects.toMatchObject({
-        code: '42501',
-      });
+      await expect(runtimePool.query(`UPDATE "${name}".outbox_delivery SET state = 'delivered'`)).rejects.toMatchObject(
+        {
+          code: '42501',
+        },
+      );
     } finally {
       await runtimePool.end();
       await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);

@@ -28,7 +28,7 @@ export interface OutboxRelayOptions {
   relayId?: string;
   /** Messages claimed per round trip: 1..1000, default 100. */
   batchSize?: number;
-  /** Keys published at once (one call in flight per key): 1..1000, default 32. */
+  /** Keys published at once (one call in flight per key): 1..1000, default 100. */
   concurrency?: number;
   /** How long a claim holds before another relay may take the message: default 30 s. */
   leaseMs?: number;
@@ -180,7 +180,7 @@ function settingsOf(options: OutboxRelayOptions): Settings {
     publish,
     relayId,
     batchSize: integerOption('batchSize', options.batchSize, 100, 1, 1000),
-    concurrency: integerOption('concurrency', options.concurrency, 32, 1, 1000),
+    concurrency: integerOption('concurrency', options.concurrency, 100, 1, 1000),
     leaseMs,
     publishTimeoutMs,
     maxAttempts: integerOption('maxAttempts', options.maxAttempts, 10, 1, 1000),

@@ -49,6 +49,7 @@ export function scratchProject(files: Record<string, string>): string {
 const IMPORTS: [string, string][] = [
   ["from 'user-engine/postgres'", 'dist/postgres/index.js'],
   ["from 'user-engine/authjs'", 'dist/authjs/index.js'],
+  ["from 'user-engine/brokers'", 'dist/outbox/brokers/index.js'],
   ["from '@auth/core'", 'node_modules/@auth/core/index.js'],
   ["from 'user-engine/testing'", 'dist/testing/index.js'],
   ["from 'user-engine'", 'dist/index.js'],
