@@ -87,9 +87,14 @@ export async function amqpPublisher(options: AmqpPublisherOptions): Promise<Brok
       return { model, channel, returned };
     } catch (error) {
       await model.close().catch(() => undefined);
-      throw new BrokerError('rejected', `RabbitMQ at ${where} refused to set up exchange ${exchange}`, {
-        cause: error,
-      });
+      // A broker's refusal carries an AMQP reply code (406 PRECONDITION_FAILED, 403 ACCESS_REFUSED…);
+      // anything else is the connection going away during the setup.
+      if (typeof (error as { code?: unknown }).code === 'number') {
+        throw new BrokerError('rejected', `RabbitMQ at ${where} refused to set up exchange ${exchange}`, {
+          cause: error,
+        });
+      }
+      throw new BrokerError('unreachable', `lost RabbitMQ at ${where} while setting up`, { cause: error });
     }
   };
   const connection = () => {

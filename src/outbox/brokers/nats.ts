@@ -87,9 +87,21 @@ export async function natsPublisher(options: NatsPublisherOptions): Promise<Brok
   } catch (error) {
     await connection.close().catch(() => undefined);
     if (error instanceof BrokerError) throw error;
-    throw new BrokerError('rejected', `JetStream at ${redactUrl(url)} refused to set up stream ${stream}`, {
-      cause: error,
-    });
+    // JetStream's refusals carry an API error (a bad stream config, no JetStream account…);
+    // anything else is the connection going away, or no server answering, during the setup.
+    if ((error as { api_error?: unknown }).api_error !== undefined) {
+      throw new BrokerError('rejected', `JetStream at ${redactUrl(url)} refused to set up stream ${stream}`, {
+        cause: error,
+      });
+    }
+    const noJetStream = String((error as { code?: unknown }).code) === '503';
+    throw new BrokerError(
+      'unreachable',
+      noJetStream
+        ? `no JetStream answered at ${redactUrl(url)} (is the server running with JetStream enabled?)`
+        : `lost NATS at ${redactUrl(url)} while setting up JetStream`,
+      { cause: error },
+    );
   }
   const jetstream = connection.jetstream();
   const encoder = new TextEncoder();
