@@ -108,7 +108,7 @@ describe.skipIf(!enabled)('broker publishers (live brokers)', () => {
     await publisher.publish(message(1), { attempt: 2, signal });
     await publisher.publish(message(2), { attempt: 1, signal });
     await publisher.close();
-    const entries = await client.xRange(stream, '-', '+');
+    const entries = (await client.xRange(stream, '-', '+')) ?? [];
     expect(entries.map((e) => e.message.id)).toEqual([message(1).id, message(2).id]);
     expect(entries[0]?.message.topic).toBe('user.registered');
     expect(await client.pTTL(`{${stream}}:seen:${message(1).id}`)).toBeGreaterThan(500_000);

@@ -270,6 +270,37 @@ const USAGE: Mistake[] = [
   },
 ];
 
+USAGE.push(
+  {
+    mistake: 'a relay with no broker',
+    args: ['relay', '--memory'],
+    exit: 2,
+    code: 'usage',
+    message: '--to is required (a broker URL: nats://, amqp:// or redis://)',
+  },
+  {
+    mistake: 'a relay to a URL that is no broker (with a password in it)',
+    args: ['relay', '--memory', '--to', 'http://user:hunter2@example.com/hook'],
+    exit: 2,
+    code: 'usage',
+    message: '--to must be a nats://, amqp:// or redis:// URL',
+  },
+  {
+    mistake: 'a replay of something that is not a sequence number',
+    args: ['delivery', 'replay', '12,abc', '--memory'],
+    exit: 2,
+    code: 'usage',
+    message: 'SEQS must be sequence numbers and ranges, such as 12,15,20-24 (at most 10000)',
+  },
+  {
+    mistake: 'a delivery list of a state that does not exist',
+    args: ['delivery', 'list', '--state', 'lost', '--memory'],
+    exit: 2,
+    code: 'usage',
+    message: '--state must be one of pending, claimed, delivered, dead',
+  },
+);
+
 const REFUSED: Mistake[] = [
   {
     mistake: 'an email address without @',
@@ -358,6 +389,13 @@ const UNAVAILABLE: Mistake[] = [
     exit: 3,
     code: 'store_unavailable',
     message: 'cannot resolve the host "no-such-host.invalid" from the URL; check the host name',
+  },
+  {
+    mistake: 'a relay to a broker that is not running',
+    args: ['relay', '--memory', '--to', 'amqp://guest:hunter2@127.0.0.1:1'],
+    exit: 3,
+    code: 'broker_unavailable',
+    message: '--to: cannot connect to RabbitMQ at amqp://127.0.0.1:1',
   },
 ];
 

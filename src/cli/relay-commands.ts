@@ -158,7 +158,7 @@ amqp://…?exchange=user-engine&queue=user-engine, redis://…?stream=user-engin
       if (stream.interactive && !stream.json) process.stderr.write('\n');
       const total = relayRun.counts();
       return {
-        json: { relayId: relayRun.relayId, to: broker.target, ms: Date.now() - started, total },
+        json: { relayId: relayRun.relayId, to: broker.target, elapsedMs: Date.now() - started, total },
         jsonLine: true,
         text: totalsText(relayRun.relayId, broker.target, total),
       };

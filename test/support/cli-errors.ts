@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { CliRun } from './cli.js';
 
@@ -27,8 +28,22 @@ export const PERSONAL = [
   'hunter2',
 ];
 
+/**
+ * With USER_ENGINE_ERROR_TABLE=<file>, each checked failure appends a row of
+ * the error table — the mistake, the command line, what the real tool printed
+ * and its exit code — as Markdown (docs and notes quote it from a real run).
+ */
+function recordRow(run: CliRun, row: Mistake): void {
+  const file = process.env.USER_ENGINE_ERROR_TABLE;
+  if (file === undefined || file === '') return;
+  const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  const said = run.stderr.trimEnd().replace(/^user-engine: /, '');
+  appendFileSync(file, `| ${cell(row.mistake)} | \`${cell(row.args.join(' '))}\` | ${cell(said)} | ${run.code} |\n`);
+}
+
 /** The one line on stderr, in words and code; nothing on stdout; the exit code; no personal value anywhere. */
 export function expectTextFailure(run: CliRun, row: Mistake): void {
+  recordRow(run, row);
   expect({ code: run.code, stdout: run.stdout }).toEqual({ code: row.exit, stdout: '' });
   const lines = run.stderr.trimEnd().split('\n');
   expect(lines, run.stderr).toHaveLength(1);
