@@ -2,10 +2,10 @@
 // adapter and on @auth/pg-adapter doing the same work: createUser,
 // createUser + linkAccount (a first OAuth sign-in), getSessionAndUser (every
 // request of a signed-in user) and updateSession (a session's sliding
-// expiry). A standalone module: bench/run.ts does not call it yet.
+// expiry). bench/authjs-adapter.ts times them; test/authjs.int.test.ts uses
+// the schema.
 import { randomUUID } from 'node:crypto';
 import type { Adapter, AdapterAccount, AdapterUser } from '@auth/core/adapters';
-import PostgresAdapter from '@auth/pg-adapter';
 import type pg from 'pg';
 
 /**
@@ -55,20 +55,39 @@ CREATE TABLE verification_token (
 );
 `;
 
-/** The four timed operations; each call does one unit of work on fresh values (or the prepared session). */
+/** The timed operations, in the order the benchmark runs and prints them. */
+export const AUTHJS_OPERATIONS = [
+  'createUser',
+  'createUserAndLinkAccount',
+  'getSessionAndUser',
+  'updateSession',
+] as const;
+export type AuthjsOperation = (typeof AUTHJS_OPERATIONS)[number];
+
+/**
+ * Each call does one unit of work on fresh values, or on the session prepared
+ * for `worker` (the caller's index, 0 to 15).
+ */
 export interface AuthjsAdapterOps {
   /** Which adapter: `user-engine` or `pg-adapter`. */
   name: string;
   createUser(): Promise<void>;
   /** A first OAuth sign-in's writes: the user, then its account. */
   createUserAndLinkAccount(): Promise<void>;
-  /** Reads the prepared session and its user. */
-  getSessionAndUser(): Promise<void>;
-  /** Moves the prepared session's expiry. */
-  updateSession(): Promise<void>;
+  /** Reads the caller's prepared session and its user. */
+  getSessionAndUser(worker: number): Promise<void>;
+  /** Moves the caller's prepared session's expiry. */
+  updateSession(worker: number): Promise<void>;
 }
 
 const DAY = 24 * 3_600_000;
+/**
+ * One prepared user and session per caller at the benchmark's 16: a real
+ * site's requests slide many sessions, and 16 callers sliding one would
+ * measure contention on one row (user-engine's adapter retries a version
+ * conflict, the pg adapter's UPDATE waits on the row lock), not the adapter.
+ */
+const PREPARED_SESSIONS = 16;
 
 function newUser(): AdapterUser {
   const id = randomUUID();
@@ -91,13 +110,18 @@ function newAccount(userId: string): AdapterAccount {
 
 /**
  * The operations on any Auth.js adapter (both are measured through the same
- * code): prepares one user with a session for the read and the update.
+ * code): prepares a user with a session per caller for the read and the update.
  */
 export async function adapterOps(name: string, adapter: Adapter): Promise<AuthjsAdapterOps> {
   const { createUser, linkAccount, createSession, getSessionAndUser, updateSession } = adapter as Required<Adapter>;
-  const prepared = await createUser(newUser());
-  const sessionToken = randomUUID();
-  await createSession({ sessionToken, userId: prepared.id, expires: new Date(Date.now() + 30 * DAY) });
+  const sessionTokens: string[] = [];
+  for (let i = 0; i < PREPARED_SESSIONS; i++) {
+    const prepared = await createUser(newUser());
+    const sessionToken = randomUUID();
+    await createSession({ sessionToken, userId: prepared.id, expires: new Date(Date.now() + 30 * DAY) });
+    sessionTokens.push(sessionToken);
+  }
+  const tokenOf = (worker: number) => sessionTokens[worker % PREPARED_SESSIONS] as string;
   let slide = 0;
   return {
     name,
@@ -108,21 +132,25 @@ export async function adapterOps(name: string, adapter: Adapter): Promise<Authjs
       const user = await createUser(newUser());
       await linkAccount(newAccount(user.id));
     },
-    async getSessionAndUser() {
-      if ((await getSessionAndUser(sessionToken)) === null) throw new Error('the prepared session is gone');
+    async getSessionAndUser(worker) {
+      if ((await getSessionAndUser(tokenOf(worker))) === null) throw new Error('the prepared session is gone');
     },
-    async updateSession() {
+    async updateSession(worker) {
+      // Always a new expiry: user-engine's adapter skips the write when the expiry is unchanged.
       slide += 1;
-      await updateSession({ sessionToken, expires: new Date(Date.now() + 30 * DAY + slide * 1000) });
+      await updateSession({ sessionToken: tokenOf(worker), expires: new Date(Date.now() + 30 * DAY + slide * 1000) });
     },
   };
 }
 
 /**
  * `@auth/pg-adapter` on `pool`, whose search_path must reach tables made by
- * `AUTHJS_PG_SCHEMA_SQL` (created here when `createTables` is set).
+ * `AUTHJS_PG_SCHEMA_SQL` (created here when `createTables` is set). The
+ * adapter is loaded here, so that a run without it installed reports it
+ * rather than failing to start.
  */
 export async function pgAdapterOps(pool: pg.Pool, options: { createTables?: boolean } = {}): Promise<AuthjsAdapterOps> {
+  const { default: PostgresAdapter } = await import('@auth/pg-adapter');
   if (options.createTables === true) await pool.query(AUTHJS_PG_SCHEMA_SQL);
   return adapterOps('pg-adapter', PostgresAdapter(pool));
 }
