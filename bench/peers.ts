@@ -171,9 +171,10 @@ async function scratchPool(place: PeerPlace): Promise<{ pool: pg.Pool; counter: 
  * itself (Auth.js calls `pool.query`, Kysely `pool.connect()` and
  * `client.query`), so there is no connection of ours to wrap: each client is
  * wrapped as the pool opens it, which is why this must run before the pool's
- * first query.
+ * first query. (`pool.query` goes through `client.query` too, so the Auth.js
+ * adapter step counts user-engine's statements the same way.)
  */
-function countStatements(pool: pg.Pool): { readonly total: number } {
+export function countStatements(pool: pg.Pool): { readonly total: number } {
   const counter = { total: 0 };
   const wrap = (client: pg.PoolClient) => {
     const send = client.query.bind(client) as (...args: unknown[]) => unknown;
