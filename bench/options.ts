@@ -12,10 +12,12 @@ export const STORE_NAMES = [
   'better-auth',
 ] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
+/** The steps besides the main table that `--only` can name. */
+const STEP_NAMES: readonly string[] = ['scale', 'relay', 'authjs'];
 
 export interface BenchOptions {
   mode: 'quick' | 'full';
-  /** `--only=a,b`: these stores (and `scale`, if named) and nothing else; null measures every store. */
+  /** `--only=a,b`: these stores (and `scale`, `relay`, `authjs`, if named) and nothing else; null measures every store. */
   only: ReadonlySet<string> | null;
   rounds: number;
   cellMs: number;
@@ -29,6 +31,8 @@ export interface BenchOptions {
   scaleUsers: number;
   /** Whether the relay rows run (they need the live server and the brokers). */
   relay: boolean;
+  /** Whether the Auth.js adapter rows run (they need the live server). */
+  authjs: boolean;
 }
 
 const DEFAULT_SCALE_USERS = 1_000_000;
@@ -36,20 +40,21 @@ const DEFAULT_SCALE_USERS = 1_000_000;
 /**
  * `--quick` (the CI smoke run), `--only=memory,pg-pool`, `--scale` (run the
  * scale step even with `--quick` or `--only`), `--no-scale`,
- * `--scale-users=N`, and `--no-relay` (skip the relay rows; `--only=relay`
- * runs only them). The scale step runs by default only in a full run of
- * every store.
+ * `--scale-users=N`, `--no-relay` (skip the relay rows; `--only=relay`
+ * runs only them) and `--no-authjs` (skip the Auth.js adapter rows;
+ * `--only=authjs` runs only them). The scale step runs by default only in a
+ * full run of every store.
  */
 export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const quick = argv.includes('--quick');
   const only = listFlag(argv, '--only=');
   if (only !== null) {
     const unknown = [...only].filter(
-      (name) => name !== 'scale' && name !== 'relay' && !(STORE_NAMES as readonly string[]).includes(name),
+      (name) => !STEP_NAMES.includes(name) && !(STORE_NAMES as readonly string[]).includes(name),
     );
     if (unknown.length > 0) {
       throw new Error(
-        `--only: unknown ${unknown.join(', ')}; expected some of ${STORE_NAMES.join(', ')}, scale, relay`,
+        `--only: unknown ${unknown.join(', ')}; expected some of ${[...STORE_NAMES, ...STEP_NAMES].join(', ')}`,
       );
     }
   }
@@ -68,6 +73,7 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Be
     scale,
     scaleUsers,
     relay: !argv.includes('--no-relay') && (only === null || only.has('relay')),
+    authjs: !argv.includes('--no-authjs') && (only === null || only.has('authjs')),
   };
 }
 

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, type as osType, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { AuthjsAdapterRow } from './authjs-adapter.js';
 import { type Cell, type Cells, CONCURRENCY, cellKey, median, percentile, round2, type Variant } from './measure.js';
 import type { BenchOptions } from './options.js';
 import type { RelayResult } from './relay.js';
@@ -44,6 +45,8 @@ export interface Results {
   skipped: Skipped[];
   scale: ScaleResult | null;
   relay: RelayResult[];
+  /** user-engine's Auth.js adapter beside @auth/pg-adapter; empty when the step did not run. */
+  authjsAdapter: AuthjsAdapterRow[];
 }
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');

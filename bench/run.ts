@@ -5,23 +5,33 @@
 // and postgres.js, beside a hand-written node-postgres baseline and two peers
 // (Auth.js's pg adapter, Better Auth) on the same server in the same rounds.
 // Then the relay to each broker (outbox → NATS, RabbitMQ, Redis: keeps up with
-// the engine? lag?), and, in a full run, the in-memory store at a million users. Method and
+// the engine? lag?), user-engine's Auth.js adapter beside @auth/pg-adapter,
+// and, in a full run, the in-memory store at a million users. Method and
 // flags: docs/performance.md. Writes bench/results/latest.json.
 //
 //   options.ts   flags          variants.ts  user-engine + baseline   peers.ts  Auth.js, Better Auth
 //   measure.ts   cells, rounds  report.ts    rows, ratios, table, JSON scale.ts  one million users
-//   relay.ts     outbox → broker, end to end
+//   relay.ts     outbox → broker, end to end  authjs-adapter.ts  the two Auth.js adapters
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import postgres from 'postgres';
 import { fromNodePostgres, fromPostgresJs } from '../src/postgres/index.js';
 import { scratchSchemaName } from '../src/testing/index.js';
+import { measureAuthjsAdapters, printAuthjsAdapters } from './authjs-adapter.js';
 import { measureRounds, type Variant } from './measure.js';
 import { type BenchOptions, readOptions, type StoreName, wants } from './options.js';
 import { authjsVariant, betterAuthVariant, type PeerPlace } from './peers.js';
-import { measureRelays, printRelays, type RelayResult } from './relay.js';
-import { machineInfo, printSkipped, printTable, type Row, type Skipped, summarize, writeResults } from './report.js';
-import { measureScale, printScale, type ScaleResult } from './scale.js';
+import { measureRelays, printRelays } from './relay.js';
+import {
+  machineInfo,
+  printSkipped,
+  printTable,
+  type Results,
+  type Skipped,
+  summarize,
+  writeResults,
+} from './report.js';
+import { measureScale, printScale } from './scale.js';
 import { baselineVariant, memoryVariant, postgresVariant } from './variants.js';
 
 /** What a run has opened, to be closed and dropped however it ends. */
@@ -37,9 +47,16 @@ interface Opened {
 async function main(): Promise<void> {
   const options = readOptions(process.argv.slice(2), process.env);
   const { rows, skipped, server } = await measureStores(options);
+  const authjs = options.authjs ? await measureAuthjsAdapters(options) : { rows: [], skipped: [] };
   const relay = options.relay ? await measureRelays(options) : { results: [], skipped: [] };
   const scale = options.scale ? await measureScale(options) : null;
-  report(options, rows, [...skipped, ...relay.skipped], server, scale, relay.results);
+  report(options, server, {
+    rows,
+    skipped: [...skipped, ...authjs.skipped, ...relay.skipped],
+    scale,
+    relay: relay.results,
+    authjsAdapter: authjs.rows,
+  });
 }
 
 /** Opens every wanted variant, measures them in alternating rounds, closes them, and returns the rows. */
@@ -52,7 +69,8 @@ async function measureStores(options: BenchOptions) {
     } else {
       await openLiveVariants(options, options.databaseUrl, opened);
     }
-    const cells = await measureRounds(opened.variants, options);
+    // `--only=relay` or `--only=authjs` opens no variant: no empty rounds to print.
+    const cells = opened.variants.length === 0 ? new Map() : await measureRounds(opened.variants, options);
     return { rows: summarize(opened.variants, cells), skipped: opened.skipped, server: opened.server };
   } finally {
     await closeAll(opened);
@@ -137,19 +155,14 @@ async function closeAll(opened: Opened): Promise<void> {
   await opened.admin.end();
 }
 
-function report(
-  options: BenchOptions,
-  rows: Row[],
-  skipped: Skipped[],
-  server: Record<string, string> | null,
-  scale: ScaleResult | null,
-  relay: RelayResult[],
-): void {
+function report(options: BenchOptions, server: Record<string, string> | null, results: Omit<Results, 'machine'>): void {
+  const { rows, skipped, scale, relay, authjsAdapter } = results;
   printTable(rows);
+  printAuthjsAdapters(authjsAdapter);
   printRelays(relay);
   printSkipped(skipped);
   if (scale !== null) printScale(scale);
-  writeResults({ machine: machineInfo(options, server), rows, skipped, scale, relay });
+  writeResults({ machine: machineInfo(options, server), ...results });
   console.log(
     `\nwritten to bench/results/latest.json (${options.mode}, ${options.rounds} rounds of ${options.cellMs} ms per cell` +
       `${scale === null ? ', no scale step' : `, scale step at ${scale.users} users`})`,
