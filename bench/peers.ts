@@ -62,6 +62,8 @@ export interface PeerPlace {
   schema: string;
   admin: pg.Pool;
   seedUsers: number;
+  /** Called once the schema is known to be the run's own (it did not exist): from then on the run drops it. */
+  own: () => void;
 }
 
 /**
@@ -160,6 +162,7 @@ export async function betterAuthVariant(place: PeerPlace): Promise<Variant> {
  */
 async function scratchPool(place: PeerPlace): Promise<{ pool: pg.Pool; counter: { readonly total: number } }> {
   await assertSchemaAbsent(place.admin, place.schema);
+  place.own();
   await place.admin.query(`CREATE SCHEMA "${place.schema}"`);
   // Schema names from scratchSchemaName are [a-z0-9_]: safe unquoted in a startup option.
   const pool = new pg.Pool({ connectionString: place.url, max: 16, options: `-c search_path=${place.schema}` });

@@ -116,7 +116,12 @@ async function openLiveVariants(options: BenchOptions, url: string, opened: Open
     opened.closers.push(() => pool.end());
     opened.variants.push(await baselineVariant(pool, schema('baseline'), seed));
   }
-  const place = (name: string): PeerPlace => ({ url, schema: schema(name), admin, seedUsers: seed });
+  // A peer's schema joins the drop list only once the peer has found it absent, so a run never drops
+  // a schema it did not create.
+  const place = (name: string): PeerPlace => {
+    const s = scratchSchemaName(`bench_${name}`);
+    return { url, schema: s, admin, seedUsers: seed, own: () => opened.schemas.push(s) };
+  };
   await openPeer(options, opened, 'authjs-pg', () => authjsVariant(place('authjs')));
   await openPeer(options, opened, 'better-auth', () => betterAuthVariant(place('betterauth')));
 }

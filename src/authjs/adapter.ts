@@ -346,6 +346,9 @@ export function UserEngineAdapter(engine: UserEngine, options: UserEngineAdapter
         const record = await tx.get(SESSION_KIND, hash);
         if (record === null) return null;
         const data = record.data as unknown as SessionData;
+        // Read (so the commit re-checks, and on Postgres holds) the user's record, as a sign-in does:
+        // the event then takes its seq in the user's commit order, behind any command on the user.
+        await tx.get(USER_KIND, data.userId);
         tx.delete(SESSION_KIND, hash, record.version);
         await forgetSession(tx, data.userId, hash);
         sessionEvent(tx, actor, 'user.signed_out', data.userId, hash);

@@ -1,6 +1,6 @@
 import { openBrokerPublisher } from '../outbox/brokers/index.js';
 import { createOutboxRelay, type RelayCounts, type RelayStats } from '../outbox/relay.js';
-import type { DeliveryState, OutboxDelivery } from '../store/delivery.js';
+import { type DeliveryState, normalizeCutoff, type OutboxDelivery } from '../store/delivery.js';
 import { MAX_PAGE_LIMIT } from '../store/queries.js';
 import type { UserEngineStore } from '../store/store.js';
 import type { Options } from './args.js';
@@ -37,25 +37,28 @@ function totalsText(relayId: string, target: string, t: RelayCounts): string {
 }
 
 /**
- * Reports errors without flooding: the first of each kind at once, then at
- * most one line per interval with how many were seen. Only the error's class
- * and code are printed — never a message, which could quote what was sent.
+ * Reports errors without flooding: the first of each kind (operation and
+ * error class) at once, then at most one line per kind per interval, with how
+ * many of that kind were seen meanwhile. Only the error's class and code are
+ * printed — never a message, which could quote what was sent.
  */
 function errorReporter(stream: Stream, intervalMs: number) {
-  let last = 0;
-  let suppressed = 0;
+  const kinds = new Map<string, { last: number; suppressed: number }>();
   return (error: unknown, operation: string) => {
-    const now = Date.now();
-    if (now - last < intervalMs) {
-      suppressed++;
-      return;
-    }
     const name = error instanceof Error ? error.name : 'Error';
     const code = (error as { code?: unknown }).code;
+    const kind = `${operation}:${name}:${String(code)}`;
+    const seen = kinds.get(kind) ?? { last: Number.NEGATIVE_INFINITY, suppressed: 0 };
+    kinds.set(kind, seen);
+    const now = Date.now();
+    if (now - seen.last < intervalMs) {
+      seen.suppressed++;
+      return;
+    }
     const what = `${operation} failed (${name}${typeof code === 'string' ? ` ${code}` : ''})`;
-    const more = suppressed > 0 ? `; ${suppressed} more errors since the last report` : '';
-    suppressed = 0;
-    last = now;
+    const more = seen.suppressed > 0 ? `; ${seen.suppressed} more like it since the last report` : '';
+    seen.suppressed = 0;
+    seen.last = now;
     if (stream.json) stream.err(JSON.stringify({ warning: { operation, error: name, code: code ?? null } }));
     else stream.err(`user-engine: ${what}; retrying${more}`);
   };
@@ -266,7 +269,11 @@ const prune: CommandSpec = {
   store: 'existing',
   prepare: (_args, options: Options) => {
     const before = options.required('delivered-before', ' (an ISO-8601 time, e.g. 2026-11-01T00:00:00Z)');
-    if (Number.isNaN(Date.parse(before))) throw new UsageError('--delivered-before must be an ISO-8601 time');
+    try {
+      normalizeCutoff({ deliveredBefore: before });
+    } catch {
+      throw new UsageError('--delivered-before must be an ISO-8601 time with a zone, such as 2026-11-01T00:00:00Z');
+    }
     return async (session) => {
       const { delivery } = await deliveryOf(session);
       const pruned = await delivery.prune({ deliveredBefore: before });

@@ -108,11 +108,14 @@ export interface DeliveryStats {
   claimed: number;
   delivered: number;
   dead: number;
-  /** When the oldest message not yet delivered (pending or claimed) was committed; null when there is none. */
+  /** When the oldest message not yet delivered (pending or claimed, lowest seq) was created; null when there is none. */
   oldestUndeliveredAt: string | null;
 }
 
 const STATES: ReadonlySet<string> = new Set<DeliveryState>(['pending', 'claimed', 'delivered', 'dead']);
+const CLAIM_TOKEN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** An ISO-8601 date-time with a zone (or a date alone), years 0001–9999: what every store's clock can hold. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
 /** Validates a claim request; what every store claims by. */
 export function normalizeClaimRequest(request: ClaimRequest): { relay: string; limit: number; leaseMs: number } {
@@ -137,7 +140,7 @@ export function normalizeClaims(claims: readonly ClaimToken[]): ClaimToken[] {
     if (typeof c !== 'object' || c === null) throw new ValidationError(`claims[${i}]`, 'must be a claim');
     if (!Number.isSafeInteger(c.seq) || c.seq < 1)
       throw new ValidationError(`claims[${i}].seq`, 'must be a positive integer');
-    if (typeof c.claim !== 'string' || !/^[0-9a-f-]{36}$/.test(c.claim)) {
+    if (typeof c.claim !== 'string' || !CLAIM_TOKEN.test(c.claim)) {
       throw new ValidationError(`claims[${i}].claim`, 'must be a claim token');
     }
     return { seq: c.seq, claim: c.claim };
@@ -190,8 +193,10 @@ export function normalizeSeqs(seqs: readonly number[]): number[] {
 /** Validates a retention cut-off. */
 export function normalizeCutoff(request: { deliveredBefore: string }): string {
   const at = typeof request === 'object' && request !== null ? request.deliveredBefore : undefined;
-  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) {
-    throw new ValidationError('deliveredBefore', 'must be an ISO-8601 timestamp');
+  if (typeof at !== 'string' || !ISO_TIME.test(at) || Number.isNaN(Date.parse(at)) || at.startsWith('0000')) {
+    throw new ValidationError('deliveredBefore', 'must be an ISO-8601 time with a zone, such as 2026-11-01T00:00:00Z');
   }
-  return new Date(at).toISOString();
+  const utc = new Date(at).toISOString();
+  if (!/^\d{4}-/.test(utc)) throw new ValidationError('deliveredBefore', 'must be a time in the years 0001 to 9999');
+  return utc;
 }

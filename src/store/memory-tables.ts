@@ -177,15 +177,21 @@ export class MemoryTables {
   }
 
   /**
-   * Claims runs: for each key whose oldest unsettled message is claimable,
-   * that message and the key's later unsettled messages after it (up to one
-   * another relay holds), oldest first, `limit` in all. A later message in
+   * Claims runs: for each key whose oldest unsettled message is claimable
+   * and none of whose messages another relay holds, that message and the
+   * key's later unsettled messages, oldest first, `limit` in all. A later message in
    * its backoff goes with its run: its key's order matters more than its wait.
    */
   claim(relay: string, limit: number, leaseMs: number, now: number): ClaimedMessage[] {
     const claimed: ClaimedMessage[] = [];
     /** Per key seen: true while its run is being taken, false once the key is blocked or its run ended. */
     const taking = new Map<string, boolean>();
+    // A key with a message under a live claim is another relay's until that run settles, even if an
+    // older message of it is pending (a replay).
+    for (const message of this.#unsettledTail()) {
+      const row = this.#delivery.get(message.seq) as DeliveryRow;
+      if (row.state === 'claimed' && row.leaseUntil > now) taking.set(message.key, false);
+    }
     const token = randomUUID();
     for (const message of this.#unsettledTail()) {
       if (claimed.length === limit) break;

@@ -63,7 +63,7 @@ export const SCHEMA_VERSIONS: readonly SchemaVersion[] = Object.freeze([
   Object.freeze({
     version: 5,
     name: 'outbox delivery',
-    checksum: 'sha256:c0c2f99681dea868e10d92ccd0015ee1a341a28416056f605e7bc6ebca565218',
+    checksum: 'sha256:79100c6400dc83a8d37295fd789a23cc035748de26e6e5109e90c20741666035',
     breaking: false,
   }),
 ]);

@@ -110,6 +110,16 @@ export async function amqpPublisher(options: AmqpPublisherOptions): Promise<Brok
   };
   await connection();
 
+  /** Forgets the connection and closes it in the background (a stalled one may never answer the close). */
+  const resetConnection = () => {
+    const current = open;
+    open = undefined;
+    void current?.then(
+      (opened) => opened.model.close().catch(() => undefined),
+      () => undefined,
+    );
+  };
+
   return {
     kind: 'amqp',
     target: `${where} exchange ${exchange}`,
@@ -140,7 +150,14 @@ export async function amqpPublisher(options: AmqpPublisherOptions): Promise<Brok
           },
         );
       });
-      await abortable(confirmed, signal);
+      try {
+        await abortable(confirmed, signal);
+      } catch (error) {
+        // Abandoned by the relay: drop the connection, so a message still in the client's buffer is
+        // not sent after the relay has moved on (one already on the wire cannot be recalled).
+        if (signal.aborted) resetConnection();
+        throw error;
+      }
     },
     async close() {
       closed = true;

@@ -14,6 +14,11 @@
  * - two partial indexes over the unsettled messages: by seq (what to claim
  *   next) and by key and seq (is an earlier message of this key unsettled?).
  *
+ * The migration first locks the outbox against writers (SHARE ROW
+ * EXCLUSIVE waits for every transaction that has written to it and holds off
+ * new ones until the migration commits), so no message of older code still
+ * in flight can commit between the copy and the trigger, unenqueued.
+ *
  * The trigger function runs as the schema's owner (SECURITY DEFINER, with a
  * fixed search_path and qualified names), so the application's runtime role
  * needs no privilege on the delivery table to commit: only relays change it.
@@ -22,6 +27,7 @@
  * enqueued by the trigger.
  */
 export const outboxDelivery = `
+LOCK TABLE __SCHEMA__.outbox IN SHARE ROW EXCLUSIVE MODE;
 CREATE TABLE __SCHEMA__.outbox_delivery (
   seq bigint PRIMARY KEY,
   key text COLLATE "C" NOT NULL,

@@ -17,7 +17,10 @@ const HELD = (alias: string) => `(${alias}.state = 'claimed' AND ${alias}.lease_
  * - `heads` locks the due heads `FOR UPDATE SKIP LOCKED`: a relay takes a
  *   key's messages only while it holds its head, so two relays never take
  *   one key at once, and a head another relay is claiming right now is
- *   skipped (its later messages are not heads: they wait).
+ *   skipped (its later messages are not heads: they wait). A head is not
+ *   taken while a later message of its key is held by a live claim — an
+ *   older message that became pending behind it (a replay, or a transaction
+ *   that committed late without touching the user's row) waits for that run.
  * - `runs` adds each head's later unsettled messages up to the first one
  *   another relay holds (none should exist: only a head's holder claims its
  *   run, and a run shares its head's lease). One in its backoff goes with the
@@ -33,6 +36,9 @@ export const claimSql = (s: SchemaName) => `WITH heads AS (
     AND NOT EXISTS (
       SELECT FROM ${s.quoted}.outbox_delivery e
       WHERE e.key = d.key AND e.state IN ${UNSETTLED} AND e.seq < d.seq)
+    AND NOT EXISTS (
+      SELECT FROM ${s.quoted}.outbox_delivery h
+      WHERE h.key = d.key AND h.state = 'claimed' AND h.seq > d.seq AND h.lease_until > now())
   ORDER BY d.seq
   LIMIT $2::integer
   FOR UPDATE SKIP LOCKED
@@ -65,16 +71,19 @@ FROM claimed c JOIN ${s.quoted}.outbox o ON o.seq = c.seq
 ORDER BY o.seq`;
 
 /**
- * The held claims among ($1 seqs, $2 tokens, pairwise), locked in seq order —
- * the order a claim locks a key's run in — so a late acknowledgement and a
- * new claim of the same key wait for each other instead of deadlocking.
+ * The held claims among ($1 seqs, $2 tokens, pairwise), locked in seq order,
+ * skipping a row another statement has locked. Only a claim taking the row
+ * over (its lease ran out) can hold it: the acknowledgement or release would
+ * be refused a moment later anyway, and not waiting means it can never be
+ * half of a deadlock with that claim. (A relay's own acknowledgement, release
+ * and failures touch disjoint rows.)
  */
 const heldInSeqOrder = (s: SchemaName) => `held AS (
   SELECT d.seq FROM ${s.quoted}.outbox_delivery d
   JOIN unnest($1::bigint[], $2::uuid[]) AS t(seq, claim) ON d.seq = t.seq AND d.claim_token = t.claim
   WHERE d.state = 'claimed'
   ORDER BY d.seq
-  FOR UPDATE OF d
+  FOR UPDATE OF d SKIP LOCKED
 )`;
 
 /** Marks the messages of the held claims delivered; one row per message marked. */

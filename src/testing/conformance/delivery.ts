@@ -150,6 +150,32 @@ export const deliveryCases: readonly Case[] = [
     },
   },
   {
+    name: 'an older message made pending behind a held run (a replay) waits until that run is settled',
+    requires: 'delivery',
+    async run({ store }) {
+      await store.migrate();
+      const delivery = deliveryOf(store);
+      await enqueue(store, ['k1', 'k1', 'k1', 'k2']);
+      const run = await delivery.claim({ relay: 'a', limit: 3, leaseMs: 60_000 });
+      assert.deepEqual(
+        run.map((m) => m.payload.n),
+        [0, 1, 2],
+      );
+      assert.equal(await delivery.acknowledge(run.slice(0, 1)), 1);
+      assert.equal(await delivery.replay([run[0]?.seq ?? 0]), 1);
+      assert.deepEqual(
+        (await delivery.claim({ relay: 'b', limit: 10, leaseMs: 60_000 })).map((m) => m.key),
+        ['k2'],
+        'k1 is relay a’s while it holds messages of it',
+      );
+      assert.equal(await delivery.acknowledge(run.slice(1)), 2);
+      assert.deepEqual(
+        (await delivery.claim({ relay: 'b', limit: 10, leaseMs: 60_000 })).map((m) => m.payload.n),
+        [0],
+      );
+    },
+  },
+  {
     name: 'a run taken over after its lease ran out starts again at its first undelivered message, without gaps',
     requires: 'delivery',
     async run({ store }) {
@@ -307,6 +333,21 @@ export const deliveryCases: readonly Case[] = [
       await rejectsWith(delivery.acknowledge([{ seq: 0, claim: 'x' }]), 'invalid_input');
       await rejectsWith(delivery.inspect({ state: 'lost' as never }), 'invalid_input');
       await rejectsWith(delivery.prune({ deliveredBefore: 'yesterday' }), 'invalid_input');
+      // Forms a looser check passed and one store could not hold: each store must refuse them alike.
+      for (const claim of ['-'.repeat(36), '0'.repeat(36), '00000000-0000-4000-8000-00000000000g']) {
+        await rejectsWith(delivery.acknowledge([{ seq: 1, claim }]), 'invalid_input');
+        await rejectsWith(delivery.release([{ seq: 1, claim }]), 'invalid_input');
+      }
+      for (const deliveredBefore of [
+        '1',
+        '+010000-01-01T00:00:00.000Z',
+        '9999-12-31T23:00:00-05:00',
+        '2026-11-01T00:00:00',
+      ]) {
+        await rejectsWith(delivery.prune({ deliveredBefore }), 'invalid_input');
+      }
+      assert.equal(await delivery.prune({ deliveredBefore: '9999-12-31T23:59:59Z' }), 0);
+      assert.equal(await delivery.acknowledge([{ seq: 1, claim: '00000000-0000-4000-8000-000000000000' }]), 0);
       await rejectsWith(
         delivery.fail(
           { seq: 1, claim: '00000000-0000-4000-8000-000000000000' },
