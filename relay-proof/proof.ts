@@ -64,8 +64,14 @@ export interface RelayProofReport {
   relayCrashes: number;
   /** Each crash: the relay, its exit code and the end of its stderr. */
   crashReports: string[];
-  /** Exit codes of the relays stopped with SIGTERM at the end: all 0. */
+  /** Exit codes of the running relays stopped with SIGTERM at the end: all 0. */
   gracefulExitCodes: number[];
+  /**
+   * Relays the end caught while still starting (no progress line yet, so
+   * nothing claimed). Each must exit 0 or, if Node had not yet run the relay's
+   * code, die of the SIGTERM itself; anything else is a crash.
+   */
+  stoppedWhileStarting: number;
   outageMs: number;
   /** The long transaction's events, and how many events committed while it was open. */
   longTransaction: { events: number; committedMeanwhile: number };
@@ -199,8 +205,11 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
           '--interval-ms',
           '500',
         ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
+        { stdio: ['ignore', 'pipe', 'pipe'] },
       );
+      // With --json the relay prints a progress line per interval once it runs.
+      child.stdout?.once('data', () => running.add(child));
+      child.stdout?.resume();
       let stderr = '';
       child.stderr?.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString()).slice(-2000);
@@ -221,6 +230,7 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
       relays.add(child);
     };
     const stopping = new Set<ChildProcess>();
+    const running = new WeakSet<ChildProcess>();
     startRelay();
     startRelay();
 
@@ -317,12 +327,20 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
     const drainMs = Math.round(performance.now() - drainStart);
     finished = true;
 
-    const gracefulExitCodes = await Promise.all(
+    const gracefulExitCodes: number[] = [];
+    let stoppedWhileStarting = 0;
+    await Promise.all(
       [...relays].map(
         (child) =>
-          new Promise<number>((resolve) => {
+          new Promise<void>((resolve) => {
             stopping.add(child);
-            child.once('exit', (code) => resolve(code ?? -1));
+            const wasRunning = running.has(child);
+            child.once('exit', (code, signal) => {
+              if (wasRunning) gracefulExitCodes.push(code ?? -1);
+              else if (code === 0 || signal === 'SIGTERM') stoppedWhileStarting++;
+              else crashes.push(`relay stopped while starting exited ${code ?? signal}`);
+              resolve();
+            });
             child.kill('SIGTERM');
           }),
       ),
@@ -378,6 +396,7 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
       relayCrashes: crashes.length,
       crashReports: crashes,
       gracefulExitCodes,
+      stoppedWhileStarting,
       outageMs: options.outageMs,
       longTransaction: longResult,
       commands,

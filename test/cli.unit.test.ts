@@ -290,3 +290,52 @@ describe('cli: one embedded directory, one process', () => {
     expect(emails.sort()).toEqual(acknowledged.sort());
   }, 180_000);
 });
+
+describe('cli: relay and signals', () => {
+  it('a relay stopped while it is still connecting to the broker exits 0 at once, having claimed nothing', async () => {
+    // A broker that accepts the connection and never answers: the relay waits in its setup.
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    let connected!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const blackHole = createServer((socket) => {
+      sockets.push(socket);
+      connected();
+    });
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+    const port = (blackHole.address() as import('node:net').AddressInfo).port;
+    const { spawn } = await import('node:child_process');
+    try {
+      const child = spawn(
+        process.execPath,
+        [BIN, 'relay', '--memory', '--to', `amqp://127.0.0.1:${port}?connect_timeout_ms=60000`, '--json'],
+        { cwd: tempDir('relay-signal'), env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('exit', (code, signal) => resolve({ code, signal })),
+      );
+      await reached; // the relay's own code runs: it is connecting
+      const stoppedAt = Date.now();
+      child.kill('SIGTERM');
+      const { code, signal } = await exited;
+      expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+      expect(JSON.parse(stdout)).toEqual({ stoppedBeforeStart: true });
+      // Not the 60 s connect timeout: the abandoned connection attempt is left
+      // to the bin's 2 s exit fallback (main.ts, exitSoon).
+      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      blackHole.close();
+    }
+  }, 60_000);
+});

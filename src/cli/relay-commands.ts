@@ -64,6 +64,15 @@ function errorReporter(stream: Stream, intervalMs: number) {
   };
 }
 
+const STOPPED = Symbol('stopped');
+
+/** The relay's answer when a signal came while it was still connecting. */
+const stoppedBeforeStart = {
+  json: { stoppedBeforeStart: true },
+  jsonLine: true,
+  text: 'user-engine: relay stopped before it started; nothing was claimed',
+};
+
 const relay: CommandSpec = {
   name: 'relay',
   synopsis:
@@ -101,70 +110,93 @@ amqp://…?exchange=user-engine&queue=user-engine, redis://…?stream=user-engin
     const intervalMs = options.integer('interval-ms', 10, 3_600_000) ?? 1000;
     const untilEmpty = options.flag('until-empty');
     return async (session) => {
-      const { store } = await deliveryOf(session);
-      await store.pendingOutbox({ limit: 1 }); // the store is reachable and migrated, before the broker is touched
-      const broker = await openBrokerPublisher(to);
-      const { stream } = session;
-      const reportError = errorReporter(stream, intervalMs);
-      const relayRun = createOutboxRelay({
-        store,
-        publish: broker.publish,
-        ...settings,
-        statsIntervalMs: intervalMs,
-        onError: (error, context) => reportError(error, context.operation),
-        onStats: (s) => {
-          if (s.state === 'stopped') return;
-          if (stream.json) stream.out(JSON.stringify(s));
-          else if (stream.interactive) process.stderr.write(`\ruser-engine: ${progressLine(s)}\u001b[K`);
-          else if (s.interval.claimed + s.interval.storeErrors > 0) stream.err(`user-engine: ${progressLine(s)}`);
-        },
-      });
+      // Signals are the relay's from its first moment: a supervisor may stop a
+      // relay while it is still connecting, and that is a clean stop (exit 0,
+      // nothing was claimed), not a death by signal nor a wait for a timeout.
       let interrupts = 0;
+      let relayRun: ReturnType<typeof createOutboxRelay> | undefined;
+      let stopRequested!: () => void;
+      const stopSignal = new Promise<typeof STOPPED>((resolve) => {
+        stopRequested = () => resolve(STOPPED);
+      });
       const onSignal = (signal: NodeJS.Signals) => {
         interrupts++;
         if (interrupts > 1 && signal === 'SIGINT') process.exit(130);
-        void relayRun.stop();
+        stopRequested();
+        if (relayRun !== undefined) void relayRun.stop();
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
-      const started = Date.now();
-      if (!stream.json) stream.err(`user-engine: relay ${relayRun.relayId} delivering to ${broker.target}`);
-      relayRun.start();
+      /** A setup step, unless a stop comes first; what it opens after that is closed. */
+      const unlessStopped = async <T>(step: Promise<T>, abandon?: (value: T) => Promise<void>) => {
+        const outcome = await Promise.race([step.then((value) => ({ value })), stopSignal]);
+        if (outcome !== STOPPED) return outcome.value;
+        void step.then(abandon, () => undefined).catch(() => undefined);
+        return STOPPED;
+      };
+      let broker: Awaited<ReturnType<typeof openBrokerPublisher>> | undefined;
       let watcher: ReturnType<typeof setInterval> | undefined;
-      if (untilEmpty) {
-        let checking = false;
-        watcher = setInterval(
-          () => {
-            if (checking) return;
-            checking = true;
-            store
-              .pendingOutbox({ limit: 1 })
-              .then((left) => {
-                if (left.length === 0) void relayRun.stop();
-              })
-              .catch(() => undefined)
-              .finally(() => {
-                checking = false;
-              });
-          },
-          Math.min(intervalMs, 200),
-        );
-      }
       try {
-        await relayRun.stopped;
+        const opened = await unlessStopped(deliveryOf(session));
+        if (opened === STOPPED) return stoppedBeforeStart;
+        const { store } = opened;
+        // The store is reachable and migrated before the broker is touched.
+        if ((await unlessStopped(store.pendingOutbox({ limit: 1 }))) === STOPPED) return stoppedBeforeStart;
+        const publisher = await unlessStopped(openBrokerPublisher(to), (late) => late.close());
+        if (publisher === STOPPED) return stoppedBeforeStart;
+        broker = publisher;
+        const { stream } = session;
+        const reportError = errorReporter(stream, intervalMs);
+        const run = createOutboxRelay({
+          store,
+          publish: broker.publish,
+          ...settings,
+          statsIntervalMs: intervalMs,
+          onError: (error, context) => reportError(error, context.operation),
+          onStats: (s) => {
+            if (s.state === 'stopped') return;
+            if (stream.json) stream.out(JSON.stringify(s));
+            else if (stream.interactive) process.stderr.write(`\ruser-engine: ${progressLine(s)}\u001b[K`);
+            else if (s.interval.claimed + s.interval.storeErrors > 0) stream.err(`user-engine: ${progressLine(s)}`);
+          },
+        });
+        relayRun = run;
+        const started = Date.now();
+        if (!stream.json) stream.err(`user-engine: relay ${run.relayId} delivering to ${broker.target}`);
+        run.start();
+        if (untilEmpty) {
+          let checking = false;
+          watcher = setInterval(
+            () => {
+              if (checking) return;
+              checking = true;
+              store
+                .pendingOutbox({ limit: 1 })
+                .then((left) => {
+                  if (left.length === 0) void run.stop();
+                })
+                .catch(() => undefined)
+                .finally(() => {
+                  checking = false;
+                });
+            },
+            Math.min(intervalMs, 200),
+          );
+        }
+        await run.stopped;
+        if (stream.interactive && !stream.json) process.stderr.write('\n');
+        const total = run.counts();
+        return {
+          json: { relayId: run.relayId, to: broker.target, elapsedMs: Date.now() - started, total },
+          jsonLine: true,
+          text: totalsText(run.relayId, broker.target, total),
+        };
       } finally {
         if (watcher !== undefined) clearInterval(watcher);
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
-        await broker.close().catch(() => undefined);
+        await broker?.close().catch(() => undefined);
       }
-      if (stream.interactive && !stream.json) process.stderr.write('\n');
-      const total = relayRun.counts();
-      return {
-        json: { relayId: relayRun.relayId, to: broker.target, elapsedMs: Date.now() - started, total },
-        jsonLine: true,
-        text: totalsText(relayRun.relayId, broker.target, total),
-      };
     };
   },
 };
