@@ -4,12 +4,14 @@
 // timeouts), and the SQL that --print-sql prints.
 import { describe, expect, it } from 'vitest';
 import { Options, readCommandLine } from '../src/cli/args.js';
+import { COMMANDS } from '../src/cli/commands.js';
 import { explainDatabaseError } from '../src/cli/database-errors.js';
 import { describeFailure } from '../src/cli/errors.js';
 import { withheld } from '../src/cli/personal-values.js';
 import { printableMigrations, versionsAfter } from '../src/cli/print-sql.js';
 import { databaseTarget, selectStore } from '../src/cli/store-selection.js';
 import { suggest } from '../src/cli/suggest.js';
+import { UserEngine } from '../src/engine/engine.js';
 import { migrationScript, POSTGRES_MIGRATIONS } from '../src/postgres/migrations/index.js';
 import { schemaName } from '../src/postgres/schema-name.js';
 import { SchemaNotReadyError, StoreUnavailableError, ValidationError } from '../src/store/errors.js';
@@ -201,5 +203,29 @@ describe('cli: migrate --print-sql', () => {
 
   it('prints nothing after the latest version', () => {
     expect(versionsAfter(SCHEMA_VERSIONS.length)).toEqual([]);
+  });
+});
+
+describe('cli: covers the library', () => {
+  it('every public engine method has a command (a new engine command without one fails here)', () => {
+    const named: Record<string, string> = {
+      registerUser: 'users register',
+      updateProfile: 'users update',
+      suspendUser: 'users suspend',
+      reactivateUser: 'users reactivate',
+      eraseUser: 'users erase',
+      getUser: 'users get',
+      findUserByEmail: 'users find',
+      findUserByHandle: 'users find',
+      findUserByIdentity: 'users find',
+      listUsers: 'users list',
+    };
+    const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const commands = new Set(COMMANDS.map((c) => c.name));
+    const methods = Object.getOwnPropertyNames(UserEngine.prototype).filter(
+      (name) => name !== 'constructor' && name !== 'store',
+    );
+    expect(methods.length).toBeGreaterThanOrEqual(18);
+    for (const method of methods) expect(commands, method).toContain(named[method] ?? `users ${kebab(method)}`);
   });
 });

@@ -16,6 +16,7 @@ interface UserJson {
   version: number;
   status: string;
   email: string | null;
+  emailVerifiedAt: string | null;
   handle: string | null;
   displayName: string | null;
   locale: string | null;
@@ -130,6 +131,12 @@ describe('cli: the embedded default', () => {
       ],
       [['users', 'update', id, '--clear-locale'], { locale: null }],
       [['users', 'change-email', id, '--email', 'countess@example.com'], { email: 'countess@example.com' }],
+      [
+        ['users', 'verify-email', id, '--verified-at', '2026-12-01T10:00:00+01:00'],
+        { emailVerifiedAt: '2026-12-01T09:00:00.000Z' },
+      ],
+      [['users', 'unverify-email', id], { emailVerifiedAt: null }],
+      [['users', 'verify-email', id], {}],
       [['users', 'change-handle', id, '--handle', 'countess'], { handle: 'countess' }],
       [['users', 'change-handle', id, '--clear-handle'], { handle: null }],
       [['users', 'grant-role', id, 'editor'], { roles: ['editor'] }],
@@ -141,7 +148,7 @@ describe('cli: the embedded default', () => {
       ],
       [['users', 'unlink-identity', id, '--identity', 'github:ada-1815'], { identities: [] }],
       [['users', 'suspend', id, '--reason', 'testing'], { status: 'suspended' }],
-      [['users', 'reactivate', id, '--expected-version', '12'], { status: 'active' }],
+      [['users', 'reactivate', id, '--expected-version', '15'], { status: 'active' }],
     ];
     for (const [args, expected] of steps) {
       const before = user.version;
@@ -153,7 +160,8 @@ describe('cli: the embedded default', () => {
     expect(byEmail.id).toBe(id);
     const text = await cli(['users', 'get', id], { cwd });
     expect(text.stdout).toMatch(/^id:\s+/);
-    expect(text.stdout).toContain('roles:        admin');
+    expect(text.stdout).toContain('roles:          admin');
+    expect(text.stdout).toMatch(/email verified: \d{4}-\d\d-\d\dT/);
 
     const erased = await cli(['users', 'erase', id], { cwd });
     expect(erased.stdout).toMatch(/^erased: personal data removed, tombstone kept/);
@@ -166,6 +174,9 @@ describe('cli: the embedded default', () => {
       'user.profile_updated',
       'user.profile_updated',
       'user.email_changed',
+      'user.email_verified',
+      'user.email_unverified',
+      'user.email_verified',
       'user.handle_changed',
       'user.handle_changed',
       'user.role_granted',
@@ -177,7 +188,7 @@ describe('cli: the embedded default', () => {
       'user.reactivated',
       'user.erased',
     ]);
-    expect(audit.entries[7]?.actor).toBe('admin:7');
+    expect(audit.entries[10]?.actor).toBe('admin:7');
     expect(audit.next).toBeNull();
   }, 240_000);
 

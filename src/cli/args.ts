@@ -27,6 +27,7 @@ export const OPTION_TYPES = {
   attributes: 'string',
   identity: 'string',
   reason: 'string',
+  'verified-at': 'string',
   after: 'string',
   'after-seq': 'string',
   limit: 'string',

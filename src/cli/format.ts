@@ -11,6 +11,7 @@ export function userText(user: User): string {
     ['version', String(user.version)],
     ['status', user.status],
     ['email', user.email ?? '-'],
+    ['email verified', user.emailVerifiedAt ?? '-'],
     ['handle', user.handle ?? '-'],
     ['display name', user.displayName ?? '-'],
     ['locale', user.locale ?? '-'],

@@ -140,6 +140,31 @@ const changeHandle = userWrite(
   'handle changed',
 );
 
+const verifyEmail = userWrite(
+  {
+    name: 'users verify-email',
+    synopsis: 'ID [--verified-at ISO-8601] [--expected-version V]',
+    summary: 'record that the user proved they own their email address (now, or at --verified-at)',
+    options: ['verified-at'],
+  },
+  (options) => {
+    const at = options.string('verified-at');
+    return (engine, context, id) => engine.verifyEmail(context, id, at);
+  },
+  'email verified',
+);
+
+const unverifyEmail = userWrite(
+  {
+    name: 'users unverify-email',
+    synopsis: 'ID [--expected-version V]',
+    summary: "withdraw the verification of the user's email address (e.g. mail to it bounces)",
+    options: [],
+  },
+  () => (engine, context, id) => engine.unverifyEmail(context, id),
+  'email verification withdrawn',
+);
+
 function roleWrite(name: 'grant-role' | 'revoke-role', summary: string, done: string): CommandSpec {
   return userWrite(
     { name: `users ${name}`, synopsis: 'ID ROLE [--expected-version V]', summary, options: [], extraArgs: ['ROLE'] },
@@ -209,6 +234,8 @@ export const USER_COMMANDS: readonly CommandSpec[] = [
   register,
   update,
   changeEmail,
+  verifyEmail,
+  unverifyEmail,
   changeHandle,
   roleWrite('grant-role', 'grant a role', 'role granted'),
   roleWrite('revoke-role', 'revoke a role', 'role revoked'),
