@@ -234,6 +234,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         } catch (error) {
           tallyFailure(tally, error);
         }
+        // Let the other workers' continuations run: on an in-process store (PGlite) a worker whose
+        // calls resolve at once would otherwise keep the queue, and one engine would starve the other.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }),
   );

@@ -26,7 +26,7 @@ describe('soak (short)', () => {
     expect(report.invariants.audit).toBe(report.acknowledged);
   });
 
-  it('pglite: every invariant holds, and both commit paths carried commits', async () => {
+  it('pglite: every invariant holds, and each commit path carried at least a quarter of the commits', async () => {
     const connection = new CountingConnection(lite);
     const store = new PostgresUserEngineStore({ connection, schema: 'soak' });
     const peer = new PostgresUserEngineStore({ connection, schema: 'soak', commitPath: 'apply-commit' });
@@ -43,7 +43,10 @@ describe('soak (short)', () => {
     expect(report.invariants.failures).toEqual([]);
     expect(report.acknowledged).toBeGreaterThan(50);
     expect(report.invariants.audit).toBe(report.acknowledged);
-    expect(report.commits?.writeBatch).toBeGreaterThan(0);
-    expect(report.commits?.applyCommit).toBeGreaterThan(0);
+    // Both paths carry a real share: one engine's workers must not starve the other's.
+    const { writeBatch = 0, applyCommit = 0 } = report.commits ?? {};
+    expect(Math.min(writeBatch, applyCommit), `${writeBatch} write-batch, ${applyCommit} apply_commit`).toBeGreaterThan(
+      (writeBatch + applyCommit) / 4,
+    );
   });
 });
