@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { isOnTheCalendar } from '../store/calendar.js';
 import { ValidationError } from '../store/errors.js';
 import {
   canonicalJsonObject,
@@ -159,7 +160,7 @@ const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:Z|[+
  */
 export function normalizeTimestamp(value: unknown, field: string): string {
   const text = requireString(value, field);
-  const date = ISO_TIMESTAMP.test(text) ? new Date(text) : null;
+  const date = ISO_TIMESTAMP.test(text) && isOnTheCalendar(text) ? new Date(text) : null;
   const time = date?.getTime();
   if (date === null || time === undefined || Number.isNaN(time) || Math.abs(time) > 8.64e15) {
     throw new ValidationError(

@@ -1,3 +1,4 @@
+import { isOnTheCalendar } from './calendar.js';
 import { ValidationError } from './errors.js';
 import { MAX_PAGE_LIMIT } from './queries.js';
 import type { OutboxMessage } from './store.js';
@@ -193,7 +194,13 @@ export function normalizeSeqs(seqs: readonly number[]): number[] {
 /** Validates a retention cut-off. */
 export function normalizeCutoff(request: { deliveredBefore: string }): string {
   const at = typeof request === 'object' && request !== null ? request.deliveredBefore : undefined;
-  if (typeof at !== 'string' || !ISO_TIME.test(at) || Number.isNaN(Date.parse(at)) || at.startsWith('0000')) {
+  if (
+    typeof at !== 'string' ||
+    !ISO_TIME.test(at) ||
+    !isOnTheCalendar(at) ||
+    Number.isNaN(Date.parse(at)) ||
+    at.startsWith('0000')
+  ) {
     throw new ValidationError('deliveredBefore', 'must be an ISO-8601 time with a zone, such as 2026-11-01T00:00:00Z');
   }
   const utc = new Date(at).toISOString();

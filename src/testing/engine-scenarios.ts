@@ -182,7 +182,25 @@ export const engineScenarios: readonly Scenario[] = [
         emailVerifiedAt: '2025-12-31T23:59:59Z',
       });
       assert.equal(proved.emailVerifiedAt, '2025-12-31T23:59:59.000Z');
-      for (const bad of ['yesterday', '2026-13-01T00:00:00Z', '2026-01-01', '2026-01-01T00:00:00', 1_700_000_000_000]) {
+      // A leap day is on the calendar.
+      const leap = await engine.registerUser(admin, {
+        email: 'leap@example.com',
+        emailVerifiedAt: '2024-02-29T23:30:00-01:00',
+      });
+      assert.equal(leap.emailVerifiedAt, '2024-03-01T00:30:00.000Z');
+      // Besides forms that are no timestamp: times that are not on the calendar, which Date would roll over.
+      for (const bad of [
+        'yesterday',
+        '2026-13-01T00:00:00Z',
+        '2026-01-01',
+        '2026-01-01T00:00:00',
+        1_700_000_000_000,
+        '2026-02-30T00:00:00Z',
+        '2025-02-29T12:00:00+01:00',
+        '2026-11-01T24:00Z',
+        '2026-11-01T23:60:00Z',
+        '2026-04-31T10:00:00.5-05:00',
+      ]) {
         const error = await rejectsWith(
           engine.verifyEmail(admin, user.id, bad as string),
           'invalid_input',

@@ -343,6 +343,9 @@ export const deliveryCases: readonly Case[] = [
         '+010000-01-01T00:00:00.000Z',
         '9999-12-31T23:00:00-05:00',
         '2026-11-01T00:00:00',
+        // not on the calendar: Date would roll these over and prune another day's messages
+        '2026-02-30',
+        '2026-11-01T24:00:00Z',
       ]) {
         await rejectsWith(delivery.prune({ deliveredBefore }), 'invalid_input');
       }
