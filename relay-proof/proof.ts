@@ -173,6 +173,9 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
   const ns = namespace(options.broker);
   const proxy = await startTcpProxy(ns.port);
   const relays = new Set<ChildProcess>();
+  /** Relays the proof itself ends: SIGTERMed at the end (or SIGKILLed on the way out), and SIGKILLed on purpose. */
+  const stopping = new Set<ChildProcess>();
+  const killed = new WeakSet<ChildProcess>();
   const crashes: string[] = [];
   let relaysStarted = 0;
   let restartsAfterExit3 = 0;
@@ -207,7 +210,7 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
-      // With --json the relay prints a progress line per interval once it runs.
+      // With --json the relay prints a line as it starts delivering (its signal handling long in place).
       child.stdout?.once('data', () => running.add(child));
       child.stdout?.resume();
       let stderr = '';
@@ -216,7 +219,12 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
       });
       child.on('exit', (code, signal) => {
         relays.delete(child);
-        if (signal !== null || stopping.has(child)) return;
+        if (stopping.has(child) || killed.has(child)) return;
+        if (signal !== null) {
+          // Only the proof's own SIGKILLs and final SIGTERMs may end a relay by a signal.
+          crashes.push(`relay ${n} died of ${signal}: ${stderr.trim()}`);
+          return;
+        }
         if (code === 3 && !finished) {
           // What a supervisor does with "unavailable at the start" (a relay started while the broker was away).
           restartsAfterExit3++;
@@ -229,7 +237,6 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
       });
       relays.add(child);
     };
-    const stopping = new Set<ChildProcess>();
     const running = new WeakSet<ChildProcess>();
     startRelay();
     startRelay();
@@ -301,6 +308,7 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
         const victims = [...relays];
         const victim = victims[Math.floor(Math.random() * victims.length)];
         if (victim === undefined) continue;
+        killed.add(victim);
         victim.kill('SIGKILL');
         kills++;
         startRelay();
@@ -405,7 +413,10 @@ export async function runRelayProof(options: RelayProofOptions): Promise<RelayPr
     };
   } finally {
     finished = true;
-    for (const child of relays) child.kill('SIGKILL');
+    for (const child of relays) {
+      stopping.add(child);
+      child.kill('SIGKILL');
+    }
     for (const line of crashes) log(line);
     await consumer?.close().catch(() => undefined);
     await proxy.close().catch(() => undefined);

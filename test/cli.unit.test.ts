@@ -303,9 +303,14 @@ describe('cli: one embedded directory, one process', () => {
 });
 
 describe('cli: relay and signals', () => {
-  it('a relay stopped while it is still connecting to the broker exits 0 at once, having claimed nothing', async () => {
-    // A broker that accepts the connection and never answers: the relay waits in its setup.
+  /**
+   * Starts the relay against a server that accepts connections and never
+   * answers, SIGTERMs it once its own code is connecting, and returns how it
+   * ended and how long that took.
+   */
+  async function stopWhileConnecting(args: (port: number) => string[], signals: NodeJS.Signals[] = ['SIGTERM']) {
     const { createServer } = await import('node:net');
+    const { spawn } = await import('node:child_process');
     const sockets: import('node:net').Socket[] = [];
     let connected!: () => void;
     const reached = new Promise<void>((resolve) => {
@@ -317,13 +322,12 @@ describe('cli: relay and signals', () => {
     });
     await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
     const port = (blackHole.address() as import('node:net').AddressInfo).port;
-    const { spawn } = await import('node:child_process');
     try {
-      const child = spawn(
-        process.execPath,
-        [BIN, 'relay', '--memory', '--to', `amqp://127.0.0.1:${port}?connect_timeout_ms=60000`, '--json'],
-        { cwd: tempDir('relay-signal'), env: { ...process.env, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const child = spawn(process.execPath, [BIN, ...args(port), '--json'], {
+        cwd: tempDir('relay-signal'),
+        env: { ...process.env, DATABASE_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk) => {
@@ -337,16 +341,51 @@ describe('cli: relay and signals', () => {
       );
       await reached; // the relay's own code runs: it is connecting
       const stoppedAt = Date.now();
-      child.kill('SIGTERM');
+      for (const signal of signals) {
+        child.kill(signal);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
       const { code, signal } = await exited;
-      expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
-      expect(JSON.parse(stdout)).toEqual({ stoppedBeforeStart: true });
-      // Not the 60 s connect timeout: the abandoned connection attempt is left
-      // to the bin's 2 s exit fallback (main.ts, exitSoon).
-      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+      return { code, signal, stderr, stdout, ms: Date.now() - stoppedAt };
     } finally {
       for (const socket of sockets) socket.destroy();
       blackHole.close();
     }
+  }
+
+  it('a relay stopped while it is still connecting to the broker exits 0 at once, having claimed nothing', async () => {
+    const run = await stopWhileConnecting((port) => [
+      'relay',
+      '--memory',
+      '--to',
+      `amqp://127.0.0.1:${port}?connect_timeout_ms=60000`,
+    ]);
+    expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect(JSON.parse(run.stdout)).toEqual({ stoppedBeforeStart: true });
+    // Not the 60 s connect timeout: the abandoned connection attempt is left
+    // to the bin's 2 s exit fallback (main.ts, exitSoon).
+    expect(run.ms).toBeLessThan(5_000);
+  }, 60_000);
+
+  it('a relay stopped while the database does not answer exits 0 without waiting for the driver to give up', async () => {
+    const run = await stopWhileConnecting((port) => [
+      'relay',
+      '--database-url',
+      `postgres://postgres@127.0.0.1:${port}/test`,
+      '--to',
+      'nats://127.0.0.1:4222',
+    ]);
+    expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect(JSON.parse(run.stdout)).toEqual({ stoppedBeforeStart: true });
+    // The store's close is given up after 2 s, then the 2 s exit fallback: not node-postgres' 10 s.
+    expect(run.ms).toBeLessThan(7_000);
+  }, 60_000);
+
+  it('a second signal while the stopped relay is still ending is handled too: SIGTERM ignored, SIGINT exits 130', async () => {
+    const args = (port: number) => ['relay', '--memory', '--to', `amqp://127.0.0.1:${port}?connect_timeout_ms=60000`];
+    const terms = await stopWhileConnecting(args, ['SIGTERM', 'SIGTERM']);
+    expect({ code: terms.code, signal: terms.signal }).toEqual({ code: 0, signal: null });
+    const ints = await stopWhileConnecting(args, ['SIGINT', 'SIGINT']);
+    expect({ code: ints.code, signal: ints.signal }).toEqual({ code: 130, signal: null });
   }, 60_000);
 });

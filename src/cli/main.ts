@@ -64,8 +64,30 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     return failure.exitCode;
   } finally {
-    await session?.store.close().catch(() => {});
+    await closeStore(session);
   }
+}
+
+/**
+ * Closes the session's store. A server store that is still connecting (a
+ * relay stopped while the server did not answer) is given up on after
+ * 2 s rather than waited for until the driver's own connect timeout; the
+ * embedded database is always closed to the end, since a PGlite directory
+ * left unclosed costs the next run a recovery.
+ */
+async function closeStore(session: Session | undefined): Promise<void> {
+  const closing = session?.store.close().catch(() => {});
+  if (closing === undefined) return;
+  if (session?.selection.kind !== 'postgres') return closing;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    closing,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 2_000);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** The chosen store, not yet opened: it opens on the command's first call, with `progress` for the waiting person. */

@@ -162,8 +162,9 @@ amqp://…?exchange=user-engine&queue=user-engine, redis://…?stream=user-engin
         });
         relayRun = run;
         const started = Date.now();
-        if (!stream.json) stream.err(`user-engine: relay ${run.relayId} delivering to ${broker.target}`);
         run.start();
+        if (stream.json) stream.out(JSON.stringify({ relayId: run.relayId, to: broker.target, started: true }));
+        else stream.err(`user-engine: relay ${run.relayId} delivering to ${broker.target}`);
         if (untilEmpty) {
           let checking = false;
           watcher = setInterval(
@@ -192,9 +193,9 @@ amqp://…?exchange=user-engine&queue=user-engine, redis://…?stream=user-engin
           text: totalsText(run.relayId, broker.target, total),
         };
       } finally {
+        // The handlers stay: the process may take a moment to end (an abandoned connection, the
+        // store closing), and a second SIGINT must still exit 130, a SIGTERM not kill it mid-close.
         if (watcher !== undefined) clearInterval(watcher);
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
         await broker?.close().catch(() => undefined);
       }
     };
