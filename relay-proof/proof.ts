@@ -67,7 +67,7 @@ export interface RelayProofReport {
   /** Exit codes of the running relays stopped with SIGTERM at the end: all 0. */
   gracefulExitCodes: number[];
   /**
-   * Relays the end caught while still starting (no progress line yet, so
+   * Relays the end caught while still starting (no `started` line yet, so
    * nothing claimed). Each must exit 0 or, if Node had not yet run the relay's
    * code, die of the SIGTERM itself; anything else is a crash.
    */

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cli, tempDir } from './support/cli.js';
+import { BIN, cli, startCli, tempDir } from './support/cli.js';
 
 const root = join(import.meta.dirname, '..');
 const ID = /[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}/;
@@ -310,7 +310,6 @@ describe('cli: relay and signals', () => {
    */
   async function stopWhileConnecting(args: (port: number) => string[], signals: NodeJS.Signals[] = ['SIGTERM']) {
     const { createServer } = await import('node:net');
-    const { spawn } = await import('node:child_process');
     const sockets: import('node:net').Socket[] = [];
     let connected!: () => void;
     const reached = new Promise<void>((resolve) => {
@@ -323,30 +322,15 @@ describe('cli: relay and signals', () => {
     await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
     const port = (blackHole.address() as import('node:net').AddressInfo).port;
     try {
-      const child = spawn(process.execPath, [BIN, ...args(port), '--json'], {
-        cwd: tempDir('relay-signal'),
-        env: { ...process.env, DATABASE_URL: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.on('exit', (code, signal) => resolve({ code, signal })),
-      );
+      const { child, output, ended } = startCli([...args(port), '--json'], { cwd: tempDir('relay-signal') });
       await reached; // the relay's own code runs: it is connecting
       const stoppedAt = Date.now();
       for (const signal of signals) {
         child.kill(signal);
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
-      const { code, signal } = await exited;
-      return { code, signal, stderr, stdout, ms: Date.now() - stoppedAt };
+      const { code, signal } = await ended;
+      return { code, signal, ...output, ms: Date.now() - stoppedAt };
     } finally {
       for (const socket of sockets) socket.destroy();
       blackHole.close();

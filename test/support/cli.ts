@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,31 +21,54 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-/** Runs the built bin as a user would, in `cwd`, with DATABASE_URL cleared unless given. */
+/** The built bin, started as a user would start it in `cwd`, with DATABASE_URL cleared unless given. */
+export interface StartedCli {
+  child: ChildProcess;
+  /** What it printed so far. */
+  output: { stdout: string; stderr: string };
+  /** Its exit code, or the signal that ended it. */
+  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startCli(args: string[], options: Pick<CliOptions, 'cwd' | 'env'>): StartedCli {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', ...options.env };
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (chunk) => {
+    output.stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output.stderr += chunk;
+  });
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, output, ended };
+}
+
+/** Runs the built bin to its end (see `startCli`). */
 export function cli(args: string[], options: CliOptions): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '', ...options.env };
-    const started = Date.now();
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timeoutMs = options.timeoutMs ?? 90_000;
-    const timer = setTimeout(() => {
+  const started = Date.now();
+  const { child, output, ended } = startCli(args, options);
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`user-engine ${args.join(' ')} did not exit within ${timeoutMs} ms`));
     }, timeoutMs);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
   });
+  return Promise.race([ended, timedOut]).then(
+    ({ code }) => {
+      clearTimeout(timer);
+      return { code, ...output, ms: Date.now() - started };
+    },
+    (error: unknown) => {
+      clearTimeout(timer);
+      throw error;
+    },
+  );
 }
 
 const made: string[] = [];
